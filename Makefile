@@ -1,0 +1,48 @@
+# Two entry points (see README): `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+APT_PKGS := chromium fonts-noto-cjk openssh-server rsync
+
+.PHONY: run test bench lint clean system-packages
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[publish]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[publish,test]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/zhuanti build
+	$(BIN)/zhuanti check
+	@echo "Output: $(CURDIR)/public/index.html"
+
+# System packages the real-part tests use (browser, SSH server). Installed when run as root;
+# otherwise the tests that need them report what is missing.
+system-packages:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	fi
+
+test: $(TEST_STAMP) system-packages
+	$(BIN)/python -m pytest -n 2 -q tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check builder media_pipeline tests bench
+
+clean:
+	rm -rf public .zhuanti-cache bench/out

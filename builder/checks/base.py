@@ -1,0 +1,136 @@
+"""The shared nouns of every check family: Finding, the page being checked, the run's result.
+
+Every family module (links, hidden, words, site, browser) exposes a class with
+``page(doc) -> Iterable[Finding]`` (per page, may run in a worker process) and
+``finish() -> Iterable[Finding]`` (site-wide rules after all pages were seen).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, Protocol
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem on one page. ``page`` is the path under the checked folder (posix)."""
+
+    rule: str
+    severity: str
+    page: str
+    message: str
+    line: int | None = None
+    target: str | None = None
+    context: str | None = None
+    suggestion: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class HtmlDoc:
+    """A built page: its text, a lazily parsed selectolax tree and offset → line lookup."""
+
+    def __init__(self, root: Path, path: Path, html: str) -> None:
+        self.root = root
+        self.path = path
+        self.rel = path.relative_to(root).as_posix()
+        self.html = html
+
+    @classmethod
+    def load(cls, root: Path, path: Path) -> HtmlDoc:
+        data = path.read_bytes()
+        return cls(root, path, decode_html(data))
+
+    @cached_property
+    def tree(self):
+        from selectolax.lexbor import LexborHTMLParser
+
+        return LexborHTMLParser(self.html)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.html.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        return starts
+
+    def line_of(self, offset: int) -> int:
+        """1-based line of a character offset in ``html``."""
+        return bisect.bisect_right(self._line_starts, max(offset, 0))
+
+    def line_of_text(self, needle: str, start: int = 0) -> int | None:
+        """Line of the first occurrence of ``needle`` (None when absent)."""
+        if not needle:
+            return None
+        i = self.html.find(needle, start)
+        return self.line_of(i) if i >= 0 else None
+
+    @property
+    def is_home(self) -> bool:
+        return self.rel == "index.html"
+
+
+def decode_html(data: bytes) -> str:
+    """Decode page bytes: BOM, then UTF-8, then the charset the page declares, then GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    head = data[:2048].lower()
+    for enc in ("gb18030", "gbk", "gb2312", "big5"):
+        if enc.encode() in head:
+            return data.decode("gb18030" if enc.startswith("gb") else enc, errors="replace")
+    return data.decode("gb18030", errors="replace")
+
+
+class Check(Protocol):
+    def page(self, doc: HtmlDoc) -> Iterable[Finding]: ...
+
+    def finish(self) -> Iterable[Finding]: ...
+
+
+@dataclass
+class CheckResult:
+    """What a check run produced; reporters and the publish gate read it."""
+
+    root: str
+    pages: int
+    findings: list[Finding] = field(default_factory=list)
+    home_page: str | None = "index.html"
+    notes: list[str] = field(default_factory=list)  # e.g. inspection veto thresholds reached
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def summary(self) -> dict:
+        by_rule = Counter(f.rule for f in self.findings)
+        home = Counter(f.rule for f in self.findings if f.page == self.home_page)
+        return {
+            "pages": self.pages,
+            "errors": self.count("error"),
+            "warnings": self.count("warning"),
+            "by_rule": dict(sorted(by_rule.items())),
+            "home_by_rule": dict(sorted(home.items())),
+            "other_by_rule": {r: n - home.get(r, 0) for r, n in sorted(by_rule.items())},
+            "notes": list(self.notes),
+        }
+
+    def failed(self, fail_on: str = "error") -> bool:
+        bar = severity_rank(fail_on)
+        return any(severity_rank(f.severity) >= bar for f in self.findings)

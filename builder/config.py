@@ -1,0 +1,253 @@
+"""site.toml and topic.toml as typed, validated dataclasses.
+
+The dataclasses *are* the schema (as in MkDocs' config/defaults.py): a field's annotation is the
+type a value must have, and unknown keys are named together with the closest valid one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.errors import ConfigError
+from builder.i18n import tr
+
+CACHE_DIR = ".zhuanti-cache"
+
+
+@dataclass
+class IdentityConfig:
+    """Footer identity printed on every page (网站标识码, ICP 备案号, 公安备案号, 主办单位)."""
+
+    site_code: str = ""
+    icp: str = ""
+    police_record: str = ""
+    organizer: str = ""
+    contact: str = ""
+    address: str = ""
+
+
+@dataclass
+class CheckConfig:
+    """[check]: inspection policy."""
+
+    allowed_domains: list[str] = field(default_factory=lambda: ["gov.cn"])
+    fail_on: str = "error"
+    external_timeout: float = 10.0
+    external_concurrency: int = 4
+    external_cache_hours: float = 24.0
+    traditional_to_simplified: bool = False
+    news_stale_days: int = 14
+    notice_stale_days: int = 183
+
+
+@dataclass
+class MediaConfig:
+    """[media]: renditions made from photos and videos."""
+
+    video_heights: list[int] = field(default_factory=lambda: [1080, 720, 480])
+    video_crf: int = 23
+    video_maxrate_kbps: int = 5000
+    video_preset: str = "medium"
+    hls_min_seconds: float = 600.0
+    image_widths: list[int] = field(default_factory=lambda: [480, 960, 1600])
+    jpeg_quality: int = 85
+    webp_quality: int = 80
+    max_image_pixels: int = 120_000_000
+
+
+@dataclass
+class BuildConfig:
+    """[build]: how pages are produced."""
+
+    paginate: int = 20
+    minify: bool = True
+    # "error" fails the build on a Markdown link to a missing source; "warning" keeps going
+    # (Hugo's refLinksErrorLevel).
+    source_link_errors: str = "error"
+
+
+@dataclass
+class SiteConfig:
+    """site_src/site.toml."""
+
+    title: str = "专题网站"
+    base_url: str = "/"
+    language: str = "zh-CN"
+    theme: str = "default"
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    output: str = "public"
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+    publish: dict[str, dict] = field(default_factory=dict)
+    # set by load_site_config, not read from the file
+    root: Path = field(default=Path("."), metadata={"internal": True})
+    warnings: list[str] = field(default_factory=list, metadata={"internal": True})
+
+    @property
+    def output_dir(self) -> Path:
+        return confine(self.root, self.root / self.output, self.root / "site_src/site.toml", "output")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / CACHE_DIR
+
+    @property
+    def site_domain(self) -> str:
+        m = re.match(r"^[a-z]+://([^/:]+)", self.base_url)
+        return m.group(1) if m else ""
+
+
+@dataclass
+class TopicConfig:
+    """topics/<slug>/topic.toml."""
+
+    title: str = ""
+    summary: str = ""
+    cover: str = ""
+    blueprint: str = "default"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    tags: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    weight: int = 0
+    draft: bool = False
+    archived: bool = False
+    columns: list[str] = field(default_factory=list)  # column order on the navigation page
+    template: str = ""
+
+
+COLUMN_TYPES = ("工作动态", "通知公告", "政策文件", "政策解读", "数据发布", "办事服务", "专题专栏", "其他")
+
+
+def confine(root: Path, path: Path, source: Path | str, what: str) -> Path:
+    """Resolve ``path`` and refuse it when it leaves ``root`` (no writing outside the site)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ConfigError(tr("“{w}” 指向站点目录之外：{p}", "'{w}' points outside the site root: {p}", w=what, p=path),
+                          source, hint=tr("请使用站点目录内的相对路径。", "Use a path inside the site folder."))
+    return resolved
+
+
+def closest(name: str, options: typing.Iterable[str]) -> str | None:
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str, source: Path) -> Any:
+    """Check ``value`` against annotation ``tp``; returns the value (dates parsed from strings)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where, source)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            value = [value] if isinstance(value, str | int) else value
+        if not isinstance(value, list):
+            raise _type_error(where, "list", value, source)
+        return [_coerce(v, item, f"{where}[{i}]", source) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _type_error(where, "table", value, source)
+        return value
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _type_error(where, "table", value, source)
+        return build_dataclass(tp, value, source, prefix=where + ".")
+    if tp is dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is Path:
+        return Path(value)
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise _type_error(where, _type_name(tp), value, source)
+    return value
+
+
+def _type_error(where: str, expected: str, value: Any, source: Path) -> ConfigError:
+    return ConfigError(tr("“{w}” 应为 {e}，实际是 {v!r}", "'{w}' must be {e}, got {v!r}", w=where, e=expected, v=value),
+                       source, field=where)
+
+
+def build_dataclass(cls: type, data: dict, source: Path, prefix: str = "", warnings: list[str] | None = None):
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in fields:
+            guess = closest(key, fields)
+            raise ConfigError(
+                tr("未知配置项 “{k}”", "unknown setting '{k}'", k=prefix + key), source, field=prefix + key,
+                hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=prefix + guess) if guess else
+                tr("可用的配置项：{a}", "valid settings: {a}", a=", ".join(fields)))
+        kwargs[key] = _coerce(value, hints[key], prefix + key, source)
+    return cls(**kwargs)
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(tr("找不到配置文件", "configuration file not found"), path,
+                          hint=tr("请在站点目录中运行，或用 --root 指定站点目录；新站点用 zhuanti init 创建。",
+                                  "run inside a site folder or pass --root; create one with 'zhuanti init'.")) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(tr("配置文件不是 UTF-8 编码", "configuration file is not UTF-8"), path,
+                          hint=tr("请用 UTF-8 编码保存。", "save it as UTF-8.")) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(tr("TOML 语法错误：{e}", "TOML syntax error: {e}", e=exc), path,
+                          line=int(m.group(1)) if m else None,
+                          hint=tr("请检查引号、方括号和等号。", "check quotes, brackets and '=' signs.")) from exc
+
+
+def load_site_config(root: Path) -> SiteConfig:
+    path = root / "site_src" / "site.toml"
+    cfg = build_dataclass(SiteConfig, read_toml(path), path)
+    cfg.root = root.resolve()
+    if cfg.check.fail_on not in ("error", "warning", "info"):
+        raise ConfigError(tr("fail_on 只能是 error、warning 或 info", "fail_on must be error, warning or info"),
+                          path, field="check.fail_on")
+    if cfg.build.source_link_errors not in ("error", "warning"):
+        raise ConfigError(tr("source_link_errors 只能是 error 或 warning", "source_link_errors must be error or warning"),
+                          path, field="build.source_link_errors")
+    if cfg.build.paginate < 1:
+        raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
+    if not cfg.base_url.endswith("/"):
+        cfg.base_url += "/"
+    cfg.output_dir  # noqa: B018 - validates that output stays inside the root
+    return cfg
+
+
+def load_topic_config(path: Path) -> TopicConfig:
+    return build_dataclass(TopicConfig, read_toml(path), path)

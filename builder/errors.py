@@ -1,0 +1,78 @@
+"""One error type per failure family; the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builder.i18n import tr
+
+
+class ZhuantiError(Exception):
+    """A failure the user can act on. ``exit_code`` follows SPEC: 1 = ran and failed, 2 = bad usage/config."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, path: Path | str | None = None, *, line: int | None = None,
+                 row: int | None = None, field: str | None = None, sheet: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.row = row
+        self.field = field
+        self.sheet = sheet
+        self.hint = hint
+
+    def location(self) -> str:
+        """``file:line`` / ``file, sheet S, row R, field F`` in the user's language."""
+        if not self.path:
+            return ""
+        parts = [self.path + (f":{self.line}" if self.line else "")]
+        if self.sheet:
+            parts.append(tr("工作表 {s}", "sheet {s}", s=self.sheet))
+        if self.row:
+            parts.append(tr("第 {r} 行", "row {r}", r=self.row))
+        if self.field:
+            parts.append(tr("字段 “{f}”", "field '{f}'", f=self.field))
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        loc = self.location()
+        text = f"{loc}: {self.message}" if loc else self.message
+        if self.hint:
+            text += "\n  " + self.hint
+        return text
+
+
+class ConfigError(ZhuantiError):
+    """site.toml / topic.toml / command-line problems (exit 2)."""
+
+    exit_code = 2
+
+
+class ContentError(ZhuantiError):
+    """A content source (Markdown, data file, template) cannot be built."""
+
+
+class TemplateError(ContentError):
+    """A template is missing or broken."""
+
+
+class MediaError(ZhuantiError):
+    """A photo or video cannot be processed."""
+
+
+class PublishError(ZhuantiError):
+    """Publishing, rollback or verification failed."""
+
+
+class BuildFailed(ZhuantiError):
+    """Several errors were collected during a build; each is reported, then the build stops."""
+
+    def __init__(self, errors: list[ZhuantiError]) -> None:
+        super().__init__(tr("构建失败：{n} 个错误", "build failed: {n} error(s)", n=len(errors)))
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
