@@ -24,6 +24,10 @@ class ZhuantiError(Exception):
         self.sheet = sheet
         self.hint = hint
 
+    def __reduce__(self):
+        # Errors travel back from worker processes; keep every field, not just the message.
+        return (_rebuild, (type(self), self.__dict__))
+
     def location(self) -> str:
         """``file:line`` / ``file, sheet S, row R, field F`` in the user's language."""
         if not self.path:
@@ -43,6 +47,13 @@ class ZhuantiError(Exception):
         if self.hint:
             text += "\n  " + self.hint
         return text
+
+
+def _rebuild(cls: type, state: dict) -> ZhuantiError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, state.get("message", ""))
+    exc.__dict__.update(state)
+    return exc
 
 
 class ConfigError(ZhuantiError):

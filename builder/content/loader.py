@@ -1,0 +1,410 @@
+"""Load a site from its folders: site_src/, topics/<slug>/…, themes/<theme>/static/.
+
+Errors are collected (every broken file is named in one run) and raised together as BuildFailed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, load_topic_config
+from builder.content import frontmatter
+from builder.content.data import DataSource, load_records
+from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
+from builder.errors import BuildFailed, ConfigError, ContentError, ZhuantiError
+from builder.i18n import tr
+from builder.resources import builtin_theme_dir
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"}
+VIDEO_EXTS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".mts", ".m2ts", ".ts",
+              ".mpg", ".mpeg", ".3gp"}
+MEDIA_EXTS = IMAGE_EXTS | VIDEO_EXTS
+SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "topic.toml"}
+SKIP_DIRS = {"templates", "__pycache__"}
+UNSAFE_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\?#%\"<>|*:]")
+
+
+@dataclass
+class LoadOptions:
+    drafts: bool = False
+    future: bool = False
+    topics: list[str] | None = None  # None = all
+    now: dt.datetime | None = None
+
+
+def theme_dir(site: SiteConfig) -> Path:
+    local = site.root / "themes" / site.theme
+    if local.is_dir():
+        return local
+    builtin = builtin_theme_dir(site.theme)
+    if builtin.is_dir():
+        return builtin
+    raise ConfigError(tr("主题 “{t}” 不存在", "theme '{t}' not found", t=site.theme), site.root / "site_src/site.toml",
+                      field="theme", hint=tr("请检查 themes/ 目录或改为 theme = \"default\"。",
+                                             "check themes/ or set theme = \"default\"."))
+
+
+def url_segment(name: str, source: Path, what: str = "slug") -> str:
+    """A URL path segment from a file name or slug; refuses anything that could leave public/."""
+    seg = unicodedata.normalize("NFC", name).strip().replace(" ", "-")
+    if not seg or seg in (".", "..") or seg.startswith(".") or UNSAFE_SEGMENT.search(seg):
+        raise ContentError(tr("“{s}” 不能用作网址（会越出输出目录或含有非法字符）",
+                              "'{s}' cannot be used in a URL (it would escape the output folder or has unsafe characters)",
+                              s=name), source, field=what,
+                           hint=tr("只用字母、数字、汉字和连字符，不要用 / \\ .. 等。",
+                                   "use letters, digits, Chinese characters and hyphens; no / \\ or '..'."))
+    return seg
+
+
+def slugify(value: str) -> str:
+    """URL-safe form of a data value (e.g. 京规许〔2025〕001号 → 京规许-2025-001号)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    text = re.sub(r"[^\w\u4e00-\u9fff]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text.lower()
+
+
+def parse_period(text: str | None, source: Path) -> int | None:
+    """'14d', '2w', '6m', '1y' → days."""
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*([dwmy天周月年])\s*", str(text))
+    if not m:
+        raise ContentError(tr("stale_after 应写成如 14d、2w、6m、1y", "stale_after must look like 14d, 2w, 6m or 1y"),
+                           source, field="stale_after")
+    n, unit = int(m.group(1)), m.group(2)
+    return n * {"d": 1, "天": 1, "w": 7, "周": 7, "m": 30, "月": 30, "y": 365, "年": 365}[unit]
+
+
+class Loader:
+    def __init__(self, site: SiteConfig, options: LoadOptions) -> None:
+        self.cfg = site
+        self.root = site.root
+        self.opts = options
+        self.now = options.now or dt.datetime.now(frontmatter.CST)
+        self.errors: list[ZhuantiError] = []
+        self.site = Site(config=site, home=Page("home", site.root / "site_src/index.md", "site_src/index.md", "", site.title))
+
+    # ---- helpers -------------------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def warn(self, message: str) -> None:
+        self.site.warnings.append(message)
+
+    def inside(self, path: Path) -> bool:
+        """False (and a warning) for a symlink that leads outside the site root; such links are not followed."""
+        if not path.is_symlink():
+            return True
+        target = path.resolve()
+        if target.is_relative_to(self.root):
+            return True
+        self.warn(tr("{p}：符号链接指向站点目录之外（{t}），未跟随", "{p}: symbolic link points outside the site ({t}); not followed",
+                     p=self.rel(path), t=target))
+        return False
+
+    def children(self, folder: Path) -> list[Path]:
+        out = []
+        for p in sorted(folder.iterdir(), key=lambda q: q.name):
+            if p.name.startswith((".", "~$")) or p.name in SKIP_NAMES or not self.inside(p):
+                continue
+            out.append(p)
+        return out
+
+    def read_page(self, path: Path, kind: str, url: str, keys=frontmatter.PAGE_KEYS, **extra) -> Page | None:
+        try:
+            fm = frontmatter.parse(frontmatter.read_text(path), path, keys)
+        except ContentError as exc:
+            self.errors.append(exc)
+            return None
+        for w in fm.warnings:
+            self.warn(w)
+        meta = fm.values
+        fallback = path.parent.name if path.stem in ("index", "_index") else path.stem
+        title = str(meta.get("title") or "").strip() or fallback
+        page = Page(kind, path, self.rel(path), url, title, meta, fm.body, fm.body_line,
+                    date=meta.get("date"), weight=int(meta.get("weight") or 0), **extra)
+        return page
+
+    def visible(self, page: Page) -> bool:
+        """Drafts and future pages are left out unless asked for; the link map remembers them."""
+        meta = page.meta
+        publish_at = meta.get("publish_at") or (page.date if page.kind in ("detail",) else None)
+        if meta.get("draft") and not self.opts.drafts:
+            self.site.excluded.add(page.rel_source)
+            return False
+        if publish_at and publish_at > self.now and not self.opts.future:
+            self.site.excluded.add(page.rel_source)
+            return False
+        expire = meta.get("expire_at")
+        if expire and expire <= self.now:
+            page.archived = True
+        return True
+
+    # ---- loading -------------------------------------------------------------------------
+    def load(self) -> Site:
+        site = self.site
+        src = self.root / "site_src"
+        home_md = src / "index.md"
+        if home_md.is_file():
+            page = self.read_page(home_md, "home", "")
+            if page:
+                page.title = page.meta.get("title") or self.cfg.title
+                site.home = page
+        if src.is_dir():
+            for p in self.children(src):
+                if p.is_file() and p.suffix == ".md" and p.name != "index.md":
+                    try:
+                        url = url_segment(p.stem, p) + "/"
+                    except ContentError as exc:
+                        self.errors.append(exc)
+                        continue
+                    page = self.read_page(p, "site", url)
+                    if page and self.visible(page):
+                        site.pages.append(page)
+            assets = src / "assets"
+            if assets.is_dir():
+                self.add_asset_tree(assets, "assets/")
+        self.add_asset_tree(theme_dir(self.cfg) / "static", "static/", media_ok=False)
+        topics_dir = self.root / "topics"
+        if topics_dir.is_dir():
+            for d in self.children(topics_dir):
+                if d.is_dir():
+                    topic = self.load_topic(d)
+                    if topic:
+                        site.topics.append(topic)
+        site.topics.sort(key=lambda t: (t.archived, t.config.weight == 0, t.config.weight,
+                                        -(t.nav.date.timestamp() if t.nav.date else 0), t.slug))
+        self.check_collisions()
+        if self.errors:
+            raise BuildFailed(self.errors)
+        return site
+
+    def load_topic(self, d: Path) -> Topic | None:
+        try:
+            slug = url_segment(d.name, d, "topic")
+        except ContentError as exc:
+            self.errors.append(exc)
+            return None
+        toml = d / "topic.toml"
+        try:
+            cfg = load_topic_config(toml) if toml.is_file() else TopicConfig()
+        except ConfigError as exc:
+            self.errors.append(exc)
+            return None
+        if cfg.draft and not self.opts.drafts:
+            return None
+        index = d / "index.md"
+        if index.is_file():
+            nav = self.read_page(index, "nav", slug + "/", topic=slug)
+            if nav is None:
+                return None
+            if not nav.meta.get("title") and cfg.title:
+                nav.title = cfg.title
+        else:
+            nav = Page("nav", toml if toml.is_file() else d, self.rel(toml if toml.is_file() else d), slug + "/",
+                       cfg.title or slug, topic=slug)
+        if cfg.title and not nav.meta.get("title"):
+            nav.title = cfg.title
+        if cfg.start and not nav.date:
+            nav.date = frontmatter.parse_datetime(cfg.start)
+        topic = Topic(slug, cfg, d, nav)
+        expire = nav.meta.get("expire_at")
+        topic.archived = cfg.archived or bool(expire and expire <= self.now)
+        nav.archived = topic.archived
+        self.site.links[nav.rel_source] = nav.url
+        for child in self.children(d):
+            try:
+                if child.is_dir():
+                    if child.name in SKIP_DIRS:
+                        continue
+                    if (child / "_index.md").is_file():
+                        col = self.load_column(topic, child)
+                        if col:
+                            topic.columns.append(col)
+                    elif (child / "index.md").is_file():
+                        self.add_detail(topic, None, child / "index.md", slug + "/", topic.pages)
+                    else:
+                        self.add_asset_tree(child, f"{slug}/{url_segment(child.name, child, 'folder')}/")
+                elif child.suffix == ".md":
+                    if child.name != "index.md":
+                        self.add_detail(topic, None, child, slug + "/", topic.pages)
+                elif not child.name.endswith(".yaml") or child.with_suffix("").suffix.lower() not in MEDIA_EXTS:
+                    self.add_asset(child, f"{slug}/{url_segment(child.name, child, 'file')}")
+            except ContentError as exc:
+                self.errors.append(exc)
+        if cfg.columns:
+            order = {name: i for i, name in enumerate(cfg.columns)}
+            topic.columns.sort(key=lambda c: (order.get(c.name, len(order)), c.name))
+        topic.pages.sort(key=Page.sort_key)
+        return topic
+
+    def load_column(self, topic: Topic, d: Path) -> Column | None:
+        name = url_segment(d.name, d, "column")
+        url = f"{topic.slug}/{name}/"
+        index = self.read_page(d / "_index.md", "column", url, frontmatter.COLUMN_KEYS, topic=topic.slug, column=name)
+        if index is None:
+            return None
+        index.archived = topic.archived
+        self.site.links[index.rel_source] = url
+        meta = index.meta
+        column_type = str(meta.get("column_type") or "其他")
+        if column_type not in COLUMN_TYPES:
+            self.warn(f"{index.rel_source}: " + tr("未知的栏目类型 “{t}”（可用：{a}）", "unknown column_type '{t}' (valid: {a})",
+                                                    t=column_type, a="、".join(COLUMN_TYPES)))
+        col = Column(topic.slug, name, index, paginate=int(meta.get("paginate") or self.cfg.build.paginate),
+                     column_type=column_type, stale_after_days=parse_period(meta.get("stale_after"), index.source))
+        if col.paginate < 1:
+            raise ContentError(tr("paginate 必须大于 0", "paginate must be at least 1"), index.source, field="paginate")
+        if meta.get("data"):
+            self.load_data_column(col, d)
+        for child in self.children(d):
+            if child.name == "_index.md":
+                continue
+            if child.is_dir():
+                if child.name in SKIP_DIRS:
+                    continue
+                if (child / "index.md").is_file():
+                    self.add_detail(topic, col, child / "index.md", url, col.pages)
+                else:
+                    self.add_asset_tree(child, f"{url}{url_segment(child.name, child, 'folder')}/")
+            elif child.suffix == ".md":
+                self.add_detail(topic, col, child, url, col.pages)
+            elif col.data and child.resolve() == col.data.file.resolve():
+                continue  # the data file itself is a source, not a download
+            elif not child.name.endswith(".yaml") or child.with_suffix("").suffix.lower() not in MEDIA_EXTS:
+                self.add_asset(child, f"{url}{url_segment(child.name, child, 'file')}")
+        if not col.data or not col.data.date_field:
+            col.pages.sort(key=Page.sort_key)
+        return col
+
+    def add_detail(self, topic: Topic, col: Column | None, path: Path, parent_url: str, into: list[Page]) -> None:
+        bundle = path.name == "index.md"
+        name = path.parent.name if bundle else path.stem
+        page = self.read_page(path, "detail", "", topic=topic.slug, column=col.name if col else None,
+                              bundle_dir=path.parent if bundle else None)
+        if page is None:
+            return
+        slug = page.meta.get("slug")
+        page.url = parent_url + url_segment(str(slug) if slug else name, path, "slug" if slug else "file") + "/"
+        page.archived = topic.archived
+        self.site.links[page.rel_source] = page.url
+        if not self.visible(page):
+            return
+        into.append(page)
+        if bundle:
+            for f in sorted(path.parent.rglob("*")):
+                if f.is_file() and f.name != "index.md" and not f.name.startswith(".") and self.inside(f) \
+                        and not (f.suffix == ".yaml" and f.with_suffix("").suffix.lower() in MEDIA_EXTS):
+                    rel = f.relative_to(path.parent).as_posix()
+                    self.add_asset(f, page.url + "/".join(url_segment(s, f, "file") for s in rel.split("/")))
+
+    def load_data_column(self, col: Column, d: Path) -> None:
+        meta = col.index.meta
+        src = col.index.source
+        data_path = (d / str(meta["data"])).resolve()
+        if not data_path.is_relative_to(self.root):
+            raise ContentError(tr("data 文件在站点目录之外", "the data file is outside the site"), src, field="data")
+        slug_field = meta.get("slug_field")
+        title_field = meta.get("title_field")
+        for key, value in (("slug_field", slug_field), ("title_field", title_field)):
+            if not value:
+                raise ContentError(tr("数据栏目必须声明 {k}", "a data column must declare {k}", k=key), src, field=key)
+        source = load_records(data_path)
+        self.site.notes.extend(source.notes)
+        declared = list(meta.get("fields") or source.fields)
+        required = list(meta.get("required") or [])
+        for name in {slug_field, title_field, *required, *declared} - {None}:
+            if name not in source.fields:
+                guess = closest(name, source.fields)
+                raise ContentError(
+                    tr("数据文件没有字段 “{f}”（_index.md 中声明了它）", "the data file has no field '{f}' (declared in _index.md)",
+                       f=name), data_path, row=1, sheet=source.sheet, field=name,
+                    hint=(tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else
+                          tr("表头字段有：{a}", "the header has: {a}", a="、".join(source.fields))))
+        col.data = DataSpec(data_path, slug_field, title_field, meta.get("date_field"), required, declared)
+        self.add_records(col, source)
+
+    def add_records(self, col: Column, source: DataSource) -> None:
+        spec = col.data
+        seen: dict[str, int] = {}
+        problems: list[ZhuantiError] = []
+        for rec in source.records:
+            def fail(message: str, field: str, hint: str | None = None, rec=rec) -> None:
+                problems.append(ContentError(message, spec.file, row=rec.row, sheet=rec.sheet, field=field, hint=hint))
+
+            missing = [f for f in spec.required if not rec.values.get(f, "").strip()]
+            for f in missing:
+                fail(tr("必填字段为空", "required field is empty"), f, tr("请补全这一格。", "fill in this cell."))
+            raw_slug = rec.values.get(spec.slug_field, "")
+            slug = slugify(raw_slug)
+            if not slug:
+                if spec.slug_field not in missing:
+                    fail(tr("用作网址的字段为空或只含符号", "the field used for the page URL is empty or only symbols"),
+                         spec.slug_field)
+                continue
+            if slug in seen:
+                fail(tr("“{v}” 与第 {r} 行重复（网址必须唯一）", "'{v}' duplicates row {r} (page URLs must be unique)",
+                        v=raw_slug, r=seen[slug]), spec.slug_field)
+                continue
+            seen[slug] = rec.row
+            date = None
+            if spec.date_field and rec.values.get(spec.date_field):
+                date = frontmatter.parse_datetime(rec.values[spec.date_field])
+                if date is None:
+                    fail(tr("日期格式不对：“{v}”", "not a date: '{v}'", v=rec.values[spec.date_field]), spec.date_field,
+                         tr("请写成 YYYY-MM-DD。", "write it as YYYY-MM-DD."))
+                    continue
+            title = rec.values.get(spec.title_field, "").strip() or raw_slug
+            page = Page("record", spec.file, self.rel(spec.file), f"{col.url}{slug}/", title,
+                        {"source": col.index.meta.get("source")}, topic=col.topic, column=col.name, date=date,
+                        record=rec, archived=col.index.archived)
+            col.pages.append(page)
+        if problems:
+            self.errors.extend(problems)
+        if spec.date_field:
+            col.pages.sort(key=lambda p: (-(p.date.timestamp() if p.date else 0), p.record.row))
+
+    def add_asset(self, path: Path, output: str) -> None:
+        self.site.assets.append(Asset(path, output, media=path.suffix.lower() in MEDIA_EXTS))
+
+    def add_asset_tree(self, folder: Path, prefix: str, media_ok: bool = True) -> None:
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            base = Path(dirpath)
+            dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and self.inside(base / n))
+            for name in sorted(filenames):
+                p = base / name
+                if name.startswith((".", "~$")) or name in SKIP_NAMES or not self.inside(p):
+                    continue
+                if name.endswith(".yaml") and Path(name).with_suffix("").suffix.lower() in MEDIA_EXTS:
+                    continue  # media sidecar: metadata, not content
+                rel = p.relative_to(folder).as_posix()
+                try:
+                    out = prefix + "/".join(url_segment(s, p, "file") for s in rel.split("/"))
+                except ContentError as exc:
+                    self.errors.append(exc)
+                    continue
+                self.site.assets.append(Asset(p, out, media=media_ok and p.suffix.lower() in MEDIA_EXTS))
+
+    def check_collisions(self) -> None:
+        owners: dict[str, str] = {}
+        for page in self.site.all_pages():
+            self._claim(owners, page.output, page.rel_source + (f" (row {page.record.row})" if page.record else ""))
+        for asset in self.site.assets:
+            self._claim(owners, asset.output, self.rel(asset.source) if asset.source.is_relative_to(self.root)
+                        else str(asset.source))
+
+    def _claim(self, owners: dict[str, str], output: str, who: str) -> None:
+        if output in owners and owners[output] != who:
+            self.errors.append(ContentError(
+                tr("与 {a} 生成同一个网址 /{u}", "maps to the same URL /{u} as {a}", a=owners[output], u=output), who,
+                hint=tr("请修改其中一个文件名或 slug。", "rename one of the files or give it a different slug.")))
+        owners[output] = who
+
+
+def load_site(site: SiteConfig, options: LoadOptions | None = None) -> Site:
+    return Loader(site, options or LoadOptions()).load()

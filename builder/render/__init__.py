@@ -1,0 +1,1 @@
+"""Turning pages into HTML: Markdown, Jinja2 templates, URLs, post-processing."""
