@@ -315,7 +315,8 @@ class Builder:
             self.files[output] = (sha, size)
             self.report.pages_written += 1
         if errors:
-            raise BuildFailed(errors)
+            unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
+            raise BuildFailed(list(unique.values()))
 
     def copy_assets(self, site: Site, previous: dict, staging: Path) -> None:
         for asset in site.assets:
