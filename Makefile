@@ -40,6 +40,7 @@ test: $(TEST_STAMP) system-packages
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	@for f in bench/media_*.py bench/checks*.py; do [ -f "$$f" ] && $(BIN)/python "$$f" || echo "FAILED: $$f"; done
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check builder media_pipeline tests bench

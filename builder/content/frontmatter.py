@@ -13,6 +13,8 @@ from builder.config import closest
 from builder.errors import ContentError
 from builder.i18n import tr
 
+# libyaml's C loader is ~10x faster than the pure-Python one; same safe subset.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CST = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no DST
 
 # key → expected type; "date" accepts YYYY-MM-DD[ HH:MM[:SS]]
@@ -92,7 +94,7 @@ def parse(text: str, path: Path, keys: dict[str, str] = PAGE_KEYS) -> FrontMatte
     if raw is None:
         return FrontMatter({}, body, body_line)
     try:
-        data = yaml.safe_load(raw) or {}
+        data = yaml.load(raw, Loader=SAFE_LOADER) or {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark else None  # +1 for 0-based, +1 for the opening ---

@@ -6,14 +6,21 @@ Pages link to each other with relative URLs so the site works under any deployme
 
 from __future__ import annotations
 
-import posixpath
 from urllib.parse import quote
 
 
 def relative(from_url: str, to: str) -> str:
     """Relative link from the page at directory URL ``from_url`` to the output path or URL ``to``."""
-    rel = posixpath.relpath(to.rstrip("/") or ".", from_url.rstrip("/") or ".")
-    if (to == "" or to.endswith("/")) and not rel.endswith("/"):
+    start = [s for s in from_url.split("/") if s]
+    target = [s for s in to.split("/") if s]
+    common = 0
+    for a, b in zip(start, target, strict=False):
+        if a != b:
+            break
+        common += 1
+    parts = [".."] * (len(start) - common) + target[common:]
+    rel = "/".join(parts) or "."
+    if to == "" or to.endswith("/"):
         rel += "/"
     return quote(rel, safe="/#?=&%:~+-_.!*'()")
 
