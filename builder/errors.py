@@ -32,7 +32,7 @@ class ZhuantiError(Exception):
         """``file:line`` / ``file, sheet S, row R, field F`` in the user's language."""
         if not self.path:
             return ""
-        parts = [self.path + (f":{self.line}" if self.line else "")]
+        parts = [_shown(self.path) + (f":{self.line}" if self.line else "")]
         if self.sheet:
             parts.append(tr("工作表 {s}", "sheet {s}", s=self.sheet))
         if self.row:
@@ -47,6 +47,15 @@ class ZhuantiError(Exception):
         if self.hint:
             text += "\n  " + self.hint
         return text
+
+
+def _shown(path: str) -> str:
+    """Paths under the current folder are shown relative to it, as users type them."""
+    try:
+        p = Path(path)
+        return p.relative_to(Path.cwd()).as_posix() if p.is_absolute() else path
+    except ValueError:
+        return path
 
 
 def _rebuild(cls: type, state: dict) -> ZhuantiError:

@@ -97,7 +97,7 @@ def _load_csv(path: Path) -> DataSource:
     source = _from_rows(path, rows, None)
     source.encoding = encoding
     if encoding == "gb18030":
-        source.notes.append(tr("{p}：按 GB18030 编码读取（不是 UTF-8）", "{p}: read as GB18030 (not UTF-8)", p=path))
+        source.notes.append(tr("按 GB18030 编码读取（不是 UTF-8）", "read as GB18030 (not UTF-8)"))
     return source
 
 

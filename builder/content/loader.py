@@ -155,6 +155,7 @@ class Loader:
             if page:
                 page.title = page.meta.get("title") or self.cfg.title
                 site.home = page
+        site.links["site_src/index.md"] = ""
         if src.is_dir():
             for p in self.children(src):
                 if p.is_file() and p.suffix == ".md" and p.name != "index.md":
@@ -164,6 +165,8 @@ class Loader:
                         self.errors.append(exc)
                         continue
                     page = self.read_page(p, "site", url)
+                    if page:
+                        site.links[page.rel_source] = page.url
                     if page and self.visible(page):
                         site.pages.append(page)
             assets = src / "assets"
@@ -315,7 +318,7 @@ class Loader:
             if not value:
                 raise ContentError(tr("数据栏目必须声明 {k}", "a data column must declare {k}", k=key), src, field=key)
         source = load_records(data_path)
-        self.site.notes.extend(source.notes)
+        self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])
         for name in {slug_field, title_field, *required, *declared} - {None}:
