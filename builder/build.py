@@ -23,7 +23,7 @@ from builder.config import SiteConfig, load_site_config
 from builder.content.frontmatter import CST
 from builder.content.loader import LoadOptions, load_site
 from builder.content.model import Page, Site
-from builder.errors import BuildFailed, ZhuantiError
+from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
 from builder.output import check_output_folder, discard, new_staging, swap_in
@@ -211,6 +211,10 @@ class Builder:
         check_output_folder(self.cfg.root, self.public)
         site = self.step("load", load_site, self.cfg, LoadOptions(self.opts.drafts, self.opts.future,
                                                                    self.opts.topics, self.opts.now))
+        unknown = sorted(set(self.opts.topics or []) - {t.slug for t in site.topics})
+        if unknown:
+            raise ConfigError(tr("没有名为 {s} 的专题（现有：{a}）", "no topic named {s} (there are: {a})",
+                                 s="、".join(unknown), a=", ".join(t.slug for t in site.topics)), "--topic")
         self.report.warnings.extend(site.warnings)
         self.report.notes.extend(site.notes)
         self.site = site
@@ -397,7 +401,6 @@ def build_command(args) -> int:
     options = BuildOptions(drafts=args.drafts, future=args.future, topics=args.topic, jobs=args.jobs,
                            minify=not args.no_minify, clean=args.clean)
     if options.jobs is not None and options.jobs < 1:
-        from builder.errors import ConfigError
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
     try:
         report = build_site(args.root, options)

@@ -129,3 +129,10 @@ def test_output_outside_the_root_is_refused(tmp_path):
     with pytest.raises(ConfigError):
         build_site(tmp_path, BuildOptions())
     assert not (tmp_path.parent / "elsewhere").exists()
+
+
+def test_unknown_topic_and_bad_jobs_are_usage_errors(tmp_path, capsys):
+    write_site(tmp_path, BASIC)
+    assert main(["build", "--topic", "nope", "--root", str(tmp_path)]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main(["build", "--jobs", "0", "--root", str(tmp_path)]) == 2

@@ -138,3 +138,19 @@ def test_deleted_source_removes_its_output(tmp_path):
     rebuild(tmp_path)
     assert not (tmp_path / "public/demo/news/c").exists()
     assert not (tmp_path / "public/demo/policy/doc/file.pdf").exists()
+
+
+def test_build_one_topic_keeps_the_others_as_they_were(tmp_path):
+    files = {**BASIC, "topics/other/index.md": md("另一个专题"), "topics/other/col/_index.md": md("栏目"),
+             "topics/other/col/x.md": md("其他页", date="2026-01-01")}
+    write_site(tmp_path, files)
+    rebuild(tmp_path)
+    before = mtimes(tmp_path)
+    edit(tmp_path / "topics/demo/news/c.md", "正文。", "新正文。")
+    edit(tmp_path / "topics/other/col/x.md", "正文。", "暂不发布的修改。")
+    report = rebuild(tmp_path, topics=["demo"])
+    assert report.pages_written == 1
+    assert changed(before, mtimes(tmp_path)) == {"demo/news/c/index.html"}
+    assert "暂不发布" not in (tmp_path / "public/other/col/x/index.html").read_text(encoding="utf-8")
+    rebuild(tmp_path)
+    assert "暂不发布" in (tmp_path / "public/other/col/x/index.html").read_text(encoding="utf-8")
