@@ -44,6 +44,16 @@ class CheckConfig:
     external_timeout: float = 10.0
     external_concurrency: int = 4
     external_cache_hours: float = 24.0
+    # --external: the whole HTTP pass stops after this many seconds (unchecked URLs are reported
+    # as info); at most this many redirects are followed; URLs matching these regexes are skipped.
+    external_deadline: float = 600.0
+    external_max_redirects: int = 10
+    external_exclude: list[str] = field(default_factory=list)
+    # link.external-domain: a link to a domain under one of these top-level domains is an error
+    # (domains named in allowed_domains excepted).
+    risky_tlds: list[str] = field(default_factory=lambda: [
+        "xyz", "top", "tk", "ml", "ga", "cf", "gq", "pw", "icu", "buzz", "cyou", "sbs", "cfd", "rest",
+        "bar", "monster", "bet", "casino", "poker", "win", "loan", "click", "vip", "cc"])
     traditional_to_simplified: bool = False
     news_stale_days: int = 14
     notice_stale_days: int = 183
@@ -58,6 +68,10 @@ class MediaConfig:
     video_maxrate_kbps: int = 5000
     video_preset: str = "medium"
     hls_min_seconds: float = 600.0
+    hls_time: float = 4.0                    # HLS segment length, seconds
+    video_audio_kbps: int = 128              # AAC bitrate of every rendition
+    video_poster_fraction: float = 0.1       # poster frame at this share of the length …
+    video_poster_seconds: float | None = None  # … or at this second when set
     image_widths: list[int] = field(default_factory=lambda: [480, 960, 1600])
     jpeg_quality: int = 85
     webp_quality: int = 80

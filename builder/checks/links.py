@@ -1,0 +1,537 @@
+"""Link family (C1/C2): every reference a built page makes, checked against the output folder.
+
+``LinkCheck(root, manifest, site)`` reports ``link.broken`` (internal target or asset missing, or
+an unusable URL), ``link.anchor`` (``#fragment`` absent from the target page), ``link.blank-title``
+(空白标题链接), ``link.insecure`` (``http://`` subresource on a page served over https) and
+``link.external-domain`` (外链审核). The domain policy (``urls.DomainPolicy``) runs here, page-local,
+because the links are already extracted; there is no separate DomainCheck class. Fragments that
+point at pages not yet seen are collected and settled in ``finish()``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urljoin
+
+from builder.checks.base import Finding, HtmlDoc
+from builder.checks.urls import Classified, DomainPolicy, SiteOrigin, classify, decode_fragment, decode_path
+from builder.config import SiteConfig
+from builder.i18n import tr
+
+INDEX_NAMES = ("index.html", "index.htm", "index.shtml", "default.html", "default.htm")
+HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
+ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".ofd",
+                       ".zip", ".rar", ".7z", ".txt", ".csv")
+_SELECTOR = ("a[href],area[href],img,source,video,audio,track[src],link[href],script[src],iframe[src],"
+             "frame[src],object[data],embed[src],form[action],input[src],meta[http-equiv],style")
+# Queried apart: an element matching two groups of one selector is yielded twice by lexbor.
+_STYLED = "[style],[background]"
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
+                      re.IGNORECASE)
+_REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"]*)""", re.IGNORECASE)
+_BLANK = re.compile(r"[\s\u00a0\u3000\u200b-\u200d\u2060\ufeff]+")
+_LINK_REL_SKIP = frozenset({"preconnect", "dns-prefetch"})
+_LINK_REL_SUBRESOURCE = frozenset({"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
+                                   "apple-touch-icon", "prefetch"})
+# Tags whose http:// URL the browser fetches into the page itself (mixed content).
+_SUBRESOURCE_TAGS = frozenset({"img", "source", "video", "audio", "track", "script", "iframe", "frame",
+                               "object", "embed", "input", "style", "form"})
+# The attribute each remaining tag of _SELECTOR names its target in, and the target's type.
+_SRC_ATTR = {"track": ("src", "media"), "script": ("src", "script"), "iframe": ("src", "frame"),
+             "frame": ("src", "frame"), "object": ("data", "resource"), "embed": ("src", "resource"),
+             "form": ("action", "form"), "input": ("src", "image")}
+MAX_TARGET_SHOWN = 300
+# Stands in for the site host when a <base> must be resolved on a folder whose base_url is unknown.
+PLACEHOLDER_HOST = "zhuanti.invalid"
+MEMO_SIZE = 100_000
+_UNSET = object()
+
+
+@dataclass(slots=True)
+class Link:
+    """One reference in a page: the element, the attribute it came from, the raw value, its type."""
+
+    tag: str
+    attr: str
+    raw: str
+    kind: str  # page, attachment, image, media, script, style, frame, form, refresh
+    node: object  # the selectolax element
+
+
+def kind_name(kind: str, url: str = "") -> str:
+    """The reader's word for a link's target type; a page link to a .pdf/.docx … is an attachment (附件)."""
+    if kind == "page" and url:
+        kind = _page_kind(url)
+    return {
+        "page": tr("页面", "page"), "attachment": tr("附件", "attachment"), "image": tr("图片", "image"),
+        "media": tr("音视频", "media"), "script": tr("脚本", "script"), "style": tr("样式", "stylesheet"),
+        "frame": tr("框架页", "frame"), "form": tr("表单", "form"), "refresh": tr("跳转", "refresh"),
+        "resource": tr("资源", "resource"),
+    }.get(kind, kind)
+
+
+def _page_kind(url: str) -> str:
+    path = url.split("#", 1)[0].split("?", 1)[0].lower()
+    return "attachment" if path.endswith(ATTACHMENT_SUFFIXES) else "page"
+
+
+def srcset_urls(value: str) -> list[str]:
+    """URLs of a srcset (URL, then optional descriptors, comma separated; URLs may contain commas)."""
+    urls: list[str] = []
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and (value[i].isspace() or value[i] == ","):
+            i += 1
+        start = i
+        while i < n and not value[i].isspace():
+            i += 1
+        url = value[start:i]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            while i < n and value[i] != ",":
+                i += 1  # descriptors
+        if url:
+            urls.append(url)
+    return urls
+
+
+def css_urls(text: str) -> Iterator[str]:
+    for m in _CSS_URL.finditer(text):
+        url = next((g for g in m.groups() if g is not None), "")
+        if url:
+            yield url
+
+
+def extract_links(doc: HtmlDoc) -> list[Link]:
+    """Every reference of the page (href, src, srcset, poster, CSS url(), refresh …); element links in
+    document order, then those in style and background attributes."""
+    out: list[Link] = []
+    add = out.append
+    for node in doc.tree.css(_SELECTOR):
+        tag = node.tag
+        if tag == "a" or tag == "area":
+            href = node.attrs.get("href")
+            if href is not None:
+                add(Link(tag, "href", href, "page", node))
+            continue
+        attrs = node.attributes
+        if tag == "img":
+            lazy = attrs.get("data-src") or attrs.get("data-original")
+            src = attrs.get("src")
+            if src is not None and (src.strip() or not (lazy or attrs.get("srcset"))):
+                add(Link(tag, "src", src, "image", node))
+            if lazy:
+                add(Link(tag, "data-src", lazy, "image", node))
+            for url in srcset_urls(attrs.get("srcset") or ""):
+                add(Link(tag, "srcset", url, "image", node))
+        elif tag == "source":
+            parent = node.parent
+            kind = "media" if parent is not None and parent.tag in ("video", "audio") else "image"
+            if attrs.get("src"):
+                add(Link(tag, "src", attrs["src"], kind, node))
+            for url in srcset_urls(attrs.get("srcset") or ""):
+                add(Link(tag, "srcset", url, kind, node))
+        elif tag in ("video", "audio"):
+            if attrs.get("src"):
+                add(Link(tag, "src", attrs["src"], "media", node))
+            if attrs.get("poster"):
+                add(Link(tag, "poster", attrs["poster"], "image", node))
+        elif tag == "link":
+            rel = set((attrs.get("rel") or "").lower().split())
+            if attrs.get("href") and not rel & _LINK_REL_SKIP:
+                add(Link(tag, "href", attrs["href"], "style" if "stylesheet" in rel else "resource", node))
+        elif tag == "style":
+            for url in css_urls(node.text() or ""):
+                add(Link(tag, "url()", url, "style" if url.lower().endswith(".css") else "image", node))
+        elif tag == "meta":
+            if (attrs.get("http-equiv") or "").lower() == "refresh":
+                m = _REFRESH_URL.search(attrs.get("content") or "")
+                if m and m.group(1).strip():
+                    add(Link(tag, "content", m.group(1).strip(), "refresh", node))
+        else:
+            attr, kind = _SRC_ATTR[tag]
+            if attrs.get(attr):
+                add(Link(tag, attr, attrs[attr], kind, node))
+    html = doc.html
+    if "url(" in html or "URL(" in html or "background=" in html or "BACKGROUND=" in html:
+        for node in doc.tree.css(_STYLED):
+            attrs = node.attributes
+            if attrs.get("background"):
+                add(Link(node.tag, "background", attrs["background"], "image", node))
+            style = attrs.get("style")
+            if style and "url(" in style.lower():
+                for url in css_urls(style):
+                    add(Link(node.tag, "style", url, "image", node))
+    return out
+
+
+class Locator:
+    """Best-effort line of each link: search the raw value from where the previous link was found."""
+
+    def __init__(self, doc: HtmlDoc) -> None:
+        self.doc = doc
+        self.pos = 0
+
+    def find(self, raw: str) -> int | None:
+        html = self.doc.html
+        for needle in (raw, raw.replace("&", "&amp;")):
+            if not needle:
+                return None
+            i = html.find(needle, self.pos)
+            if i < 0:
+                i = html.find(needle)
+            if i >= 0:
+                self.pos = i
+                return i
+        return None
+
+    def line(self, offset: int | None) -> int | None:
+        return self.doc.line_of(offset) if offset is not None else None
+
+
+@dataclass(slots=True)
+class _Lookup:
+    """Where an internal path landed: the file found (posix, under root) or why none was."""
+
+    target: str | None
+    problem: str | None = None
+    suggestion: str | None = None
+
+
+@dataclass
+class _PageRun:
+    """One page being checked: where its links are, what was already reviewed, what was found."""
+
+    doc: HtmlDoc
+    locator: Locator
+    source: str | None  # the page's source file, from the manifest
+    base: str | None  # the page URL as its <base href> changes it
+    folder: str = ""
+    reviewed: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.folder = posixpath.dirname(self.doc.rel)
+
+    def line(self, link: Link) -> int | None:
+        """Located only when reported: reports come in document order, so the search moves forward."""
+        return self.locator.line(self.locator.find(link.raw))
+
+    def report(self, rule: str, severity: str, link: Link, message: str, target: str,
+               suggestion: str | None = None) -> None:
+        if self.source:
+            message += tr("（源文件：{s}）", " (source: {s})", s=self.source)
+        self.findings.append(Finding(rule, severity, self.doc.rel, message, line=self.line(link),
+                                     target=shown(target), context=f"<{link.tag} {link.attr}>",
+                                     suggestion=suggestion))
+
+
+@dataclass(slots=True)
+class _PendingAnchor:
+    page: str
+    line: int | None
+    raw: str
+    target: str
+    fragment: str
+
+
+def is_subresource(link: Link) -> bool:
+    """Whether the browser loads the URL into the page (mixed content when http://), not navigates to it."""
+    if link.attr in ("style", "background", "url()") or link.tag in _SUBRESOURCE_TAGS:
+        return True
+    if link.tag == "link":
+        return bool(set((link.node.attributes.get("rel") or "").lower().split()) & _LINK_REL_SUBRESOURCE)
+    return link.tag in ("video", "audio") and link.attr == "poster"
+
+
+def _join(base: str, raw: str) -> str:
+    try:
+        return urljoin(base, raw)
+    except ValueError:
+        return raw
+
+
+def shown(url: str) -> str:
+    return url if len(url) <= MAX_TARGET_SHOWN else url[:MAX_TARGET_SHOWN] + "…"
+
+
+def is_blank_link(node) -> bool:
+    """An <a> a reader (and a screen reader) sees no name for: no text, title, aria-label or img alt."""
+    if _BLANK.sub("", node.text(deep=True) or ""):
+        return False
+    attrs = node.attributes
+    if (attrs.get("title") or "").strip() or (attrs.get("aria-label") or "").strip() or attrs.get("aria-labelledby"):
+        return False
+    for inner in node.css("img[alt],[aria-label],[title],input[value]"):
+        a = inner.attributes
+        if any(_BLANK.sub("", a.get(k) or "") for k in ("alt", "aria-label", "title", "value")):
+            return False
+    return True
+
+
+class LinkCheck:
+    """Internal targets, fragments, blank-title links, mixed content and the external-domain policy."""
+
+    def __init__(self, root: Path, manifest: dict | None, site: SiteConfig | None) -> None:
+        self.root = Path(root)
+        self.origin = SiteOrigin.of(site, manifest)
+        self.base_origin = SiteOrigin(self.origin.host or PLACEHOLDER_HOST, self.origin.prefix, self.origin.https)
+        self.policy = DomainPolicy.of(site)
+        # Pages "meant for https": the site's base_url says so; a foreign export with no known base_url
+        # may well be served over https, so it is held to that.
+        known_base = site is not None or bool(isinstance(manifest, dict) and manifest.get("base_url"))
+        self.https_pages = self.origin.https if known_base else True
+        pages = manifest.get("pages") if isinstance(manifest, dict) else None
+        self.sources = {p["path"]: p["source"] for p in pages or () if isinstance(p, dict)
+                        and isinstance(p.get("path"), str) and isinstance(p.get("source"), str)}
+        self._files: set[str] | None = None
+        self._dirs: set[str] = set()
+        self._folded: dict[str, str] | None = None
+        self._children: dict[str, list[str]] | None = None
+        self._memo: dict[tuple[str, bool], _Lookup] = {}
+        self._classified: dict[str, Classified] = {}
+        self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
+        self._ids: dict[str, frozenset[str]] = {}
+        self._pending: list[_PendingAnchor] = []
+
+    # -- the folder -------------------------------------------------------------------------------
+
+    def _scan(self) -> set[str]:
+        if self._files is None:
+            files: set[str] = set()
+            root = str(self.root)
+            for folder, _subdirs, names in os.walk(root):
+                rel = os.path.relpath(folder, root).replace(os.sep, "/")
+                rel = "" if rel == "." else unicodedata.normalize("NFC", rel)
+                if rel:
+                    self._dirs.add(rel)
+                prefix = rel + "/" if rel else ""
+                files.update(prefix + unicodedata.normalize("NFC", n) for n in names)
+            self._files = files
+        return self._files
+
+    def _lookup(self, path: str, want_dir: bool) -> _Lookup:
+        key = (path, want_dir)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = self._lookup_uncached(path, want_dir)
+        return hit
+
+    def _lookup_uncached(self, path: str, want_dir: bool) -> _Lookup:
+        files = self._scan()
+        if path and not want_dir and path in files:
+            return _Lookup(path)
+        prefix = path + "/" if path else ""
+        for name in INDEX_NAMES:
+            if prefix + name in files:
+                return _Lookup(prefix + name)
+        if path in self._dirs or not path:
+            return _Lookup(None, tr("目录中没有 index.html", "the folder has no index.html"))
+        if self._folded is None:
+            self._folded = {f.casefold(): f for f in files} | {d.casefold(): d for d in self._dirs}
+        actual = self._folded.get(path.casefold())
+        if actual is not None:
+            return _Lookup(None, tr("大小写不一致：实际文件是 {a}（在 Linux 服务器上无法打开）",
+                                    "the case differs: the file is {a} (it will not open on a Linux server)",
+                                    a=actual), actual)
+        return _Lookup(None, None, self._closest(path))
+
+    def _closest(self, path: str) -> str | None:
+        if self._children is None:
+            children: dict[str, list[str]] = {}
+            for f in self._scan():
+                parent, _, name = f.rpartition("/")
+                children.setdefault(parent, []).append(name)
+            for d in self._dirs:
+                parent, _, name = d.rpartition("/")
+                children.setdefault(parent, []).append(name)
+            self._children = children
+        parent, _, name = path.rpartition("/")
+        siblings = self._children.get(parent, [])
+        if not name or len(siblings) > 5000:
+            return None
+        match = difflib.get_close_matches(name, siblings, n=1, cutoff=0.8)
+        return (parent + "/" + match[0] if parent else match[0]) if match else None
+
+    # -- per page ---------------------------------------------------------------------------------
+
+    def page(self, doc: HtmlDoc) -> Iterable[Finding]:
+        run = _PageRun(doc, Locator(doc), self.sources.get(doc.rel), self._base_url(doc))
+        for link in extract_links(doc):
+            written = link.raw.strip()
+            if link.tag == "a" and is_blank_link(link.node):
+                run.report("link.blank-title", "warning", link, tr(
+                    "空白标题链接：链接没有文字、title、aria-label 或图片 alt",
+                    "blank-title link (空白标题): the link has no text, title, aria-label or image alt"),
+                    written, tr("给链接加上文字或 title 属性", "give the link text or a title attribute"))
+            if run.base is not None and not written.startswith("#"):
+                c = classify(_join(run.base, written), self.base_origin)
+            else:
+                c = self._classify(written)
+            if c.kind == "skip":
+                continue
+            if c.kind in ("invalid", "local-file"):
+                run.report("link.broken", "error", link, tr("{k}链接不可用：{p}", "unusable {k} link: {p}",
+                                                                k=kind_name(link.kind, link.raw), p=c.problem), written)
+                continue
+            if c.parts.scheme.lower() == "http" and self.https_pages and is_subresource(link):
+                run.report("link.insecure", "warning", link, tr(
+                    "https 页面引用了 http:// {k}，浏览器会拦截或提示“不安全”",
+                    "an https page loads the http:// {k}; browsers block it or mark the page 'not secure'",
+                    k=kind_name(link.kind, link.raw)), written,
+                    tr("改用 https:// 地址，或把文件放到本站", "use the https:// address, or host the file here"))
+            if c.kind == "external":
+                self._review_domain(run, link, c)
+            else:
+                self._check_internal(run, link, c)
+        if doc.rel not in self._ids:
+            self._ids[doc.rel] = page_anchor_ids(doc)
+        return run.findings
+
+    def _classify(self, written: str) -> Classified:
+        """classify(), remembered for links that mean the same on every page (root-relative, absolute)."""
+        if written.startswith(("/", "http:", "https:", "HTTP")):
+            c = self._classified.get(written)
+            if c is None:
+                if len(self._classified) >= MEMO_SIZE:
+                    self._classified.clear()
+                c = self._classified[written] = classify(written, self.origin)
+            return c
+        return classify(written, self.origin)
+
+    def _review_domain(self, run: _PageRun, link: Link, c) -> None:
+        """link.external-domain, once per URL and page."""
+        key = c.url.split("#", 1)[0]
+        if key in run.reviewed:
+            return
+        run.reviewed.add(key)
+        verdict = self.policy.judge(c.url, c.parts.hostname or "")
+        if verdict is None:
+            return
+        if verdict.severity == "warning":
+            suggestion = tr("确认后把域名加入 check.allowed_domains，或删除此链接",
+                            "once reviewed, add the domain to check.allowed_domains, or remove the link")
+        else:
+            suggestion = tr("删除此链接并检查页面是否被篡改", "remove the link and check whether the page "
+                            "was tampered with")
+        run.report("link.external-domain", verdict.severity, link, verdict.reason, link.raw.strip(), suggestion)
+
+    def _check_internal(self, run: _PageRun, link: Link, c) -> None:
+        """link.broken for a missing target, link.anchor for a missing fragment (or queue it for finish)."""
+        written = link.raw.strip()
+        rel = run.doc.rel
+        absolute = bool(c.parts.scheme) or c.url.startswith("//")
+        path = c.parts.path
+        key = (run.folder if not absolute and not path.startswith("/") else "", path, absolute)
+        target = self._resolved.get(key, _UNSET) if path or absolute else _UNSET  # "" is the page itself
+        if target is _UNSET:
+            if len(self._resolved) >= MEMO_SIZE:
+                self._resolved.clear()
+            target = self._resolved[key] = self._resolve(c.parts, rel, run.folder, absolute)
+        if target is None:
+            return  # a root-relative link outside the published tree: not ours to check
+        if target.target is None:
+            run.report("link.broken", "error", link, tr(
+                "{k}链接的目标不存在：{t}（{p}）", "{k} target does not exist: {t} ({p})", k=kind_name(link.kind, link.raw),
+                t=shown(written), p=target.problem or tr("文件不存在", "no such file")), written,
+                tr("是否应为 {s}？", "did you mean {s}?", s=target.suggestion) if target.suggestion else None)
+            return
+        fragment = decode_fragment(c.parts.fragment)
+        if not _checkable_fragment(fragment) or not target.target.lower().endswith(HTML_SUFFIXES):
+            return
+        if target.target == rel and rel not in self._ids:
+            self._ids[rel] = page_anchor_ids(run.doc)
+        ids = self._ids.get(target.target)
+        if ids is None:
+            self._pending.append(_PendingAnchor(rel, run.line(link), written, target.target, fragment))
+        elif fragment not in ids and c.parts.fragment not in ids:
+            run.report("link.anchor", "error", link, _anchor_message(fragment, target.target), written)
+
+    def finish(self) -> Iterable[Finding]:
+        findings: list[Finding] = []
+        for ref in self._pending:
+            ids = self._ids.get(ref.target)
+            if ids is None:
+                try:
+                    ids = page_anchor_ids(HtmlDoc.load(self.root, self.root / ref.target))
+                except (OSError, ValueError):
+                    continue  # unreadable targets are reported by the runner
+                self._ids[ref.target] = ids
+            if ref.fragment not in ids:
+                message = _anchor_message(ref.fragment, ref.target)
+                source = self.sources.get(ref.page)
+                if source:
+                    message += tr("（源文件：{s}）", " (source: {s})", s=source)
+                findings.append(Finding("link.anchor", "error", ref.page, message, line=ref.line,
+                                        target=shown(ref.raw), context="<a href>"))
+        self._pending.clear()
+        return findings
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _base_url(self, doc: HtmlDoc) -> str | None:
+        """The page's absolute URL as its <base href> changes it (None without a <base>)."""
+        if "<base" not in doc.html and "<BASE" not in doc.html:
+            return None
+        node = doc.tree.css_first("base[href]")
+        href = (node.attributes.get("href") or "").strip() if node is not None else ""
+        if not href:
+            return None
+        host = self.origin.host or PLACEHOLDER_HOST
+        return _join(f"https://{host}{self.origin.prefix}{quote(doc.rel)}", href)
+
+    def _resolve(self, parts, rel: str, base_dir: str, absolute: bool) -> _Lookup | None:
+        path = decode_path(parts.path)
+        if absolute and not path:
+            path = "/"
+        if not path:
+            return _Lookup(rel)  # "?q=1" or "#x": this page
+        want_dir = path.endswith("/")
+        if path.startswith("/"):
+            prefix = self.origin.prefix
+            if prefix != "/":
+                if path.startswith(prefix):
+                    path = path[len(prefix):]
+                elif path + "/" == prefix:
+                    path = ""
+                else:
+                    return None
+            joined = path.lstrip("/")
+        else:
+            joined = posixpath.join(base_dir, path)
+        norm = posixpath.normpath(joined) if joined else ""
+        if norm == ".":
+            norm = ""
+        if norm == ".." or norm.startswith("../"):
+            return _Lookup(None, tr("链接指向检查目录之外", "the link leads outside the checked folder"))
+        return self._lookup(unicodedata.normalize("NFC", norm), want_dir)
+
+
+def _checkable_fragment(fragment: str) -> bool:
+    """#top and # always work; #!/… and #/… are script routes; #:~:text= is a text fragment."""
+    return bool(fragment) and fragment.lower() != "top" and not fragment.startswith(("!", "/", ":~:"))
+
+
+def _anchor_message(fragment: str, target: str) -> str:
+    return tr("锚点 #{f} 在目标页面 {t} 中不存在", "the anchor #{f} does not exist on the target page {t}",
+              f=fragment, t=target)
+
+
+def page_anchor_ids(doc: HtmlDoc) -> frozenset[str]:
+    """Every fragment target of a page: element ids and <a name>."""
+    out = set()
+    for node in doc.tree.css("[id],a[name]"):
+        attrs = node.attributes
+        if attrs.get("id"):
+            out.add(attrs["id"])
+        if node.tag == "a" and attrs.get("name"):
+            out.add(attrs["name"])
+    return frozenset(out)
