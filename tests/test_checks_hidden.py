@@ -250,3 +250,16 @@ def test_siblings_that_are_all_hidden_are_not_tab_panels(tmp_path):
             '<div class="ad" style="display:none"><a href="https://b.example.com/">y</a></div>'
             '<div class="ad" style="display:none">no link</div>')
     assert [f.severity for f in check(tmp_path, body)] == ["error", "error"]
+
+
+def test_a_hidden_descendant_does_not_hide_its_ancestors_links(tmp_path):
+    """`[hidden] {display:none}` hides the element carrying the attribute, not the body around it."""
+    from builder.checks.base import HtmlDoc
+    from builder.checks.hidden import HiddenLinkCheck
+
+    html = ("<html><head><style>[hidden]{display:none !important}</style></head><body>"
+            "<div hidden>filter</div><footer><a href='https://beian.miit.gov.cn/'>京ICP备00000000号</a></footer>"
+            "</body></html>")
+    (tmp_path / "index.html").write_text(html, encoding="utf-8")
+    doc = HtmlDoc.load(tmp_path, tmp_path / "index.html")
+    assert list(HiddenLinkCheck(None).page(doc)) == []

@@ -404,6 +404,12 @@ class _PageStyles:
         return self.decls.get(node.mem_id, {})
 
 
+def _root(node):
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
 def _cascade(rules: list[Rule], nodes: dict[int, object]) -> _PageStyles:
     """Cascade the declarations of ``rules`` onto ``nodes`` (the ancestors of off-site links).
 
@@ -421,13 +427,20 @@ def _cascade(rules: list[Rule], nodes: dict[int, object]) -> _PageStyles:
             by_key.setdefault(("class", cls), []).append(node)
     styles = _PageStyles()
     winners: dict[int, dict[str, tuple]] = {}
+    matched: dict[str, set[int]] = {}  # selector → the nodes it matches themselves
     for rule in rules:
         for node in by_key.get(rule.key, ()):
             try:
+                # css_matches is true when the node *or anything inside it* matches: a cheap
+                # filter only; the node itself must be among the selector's matches.
                 if not node.css_matches(rule.selector):
                     continue
+                if rule.selector not in matched:
+                    matched[rule.selector] = {n.mem_id for n in _root(node).css(rule.selector)}
             except Exception:  # noqa: BLE001 - selectolax raises its own error on selectors it cannot parse
                 break
+            if node.mem_id not in matched[rule.selector]:
+                continue
             mid = node.mem_id
             if rule.reveal:
                 styles.revealable.add(mid)
