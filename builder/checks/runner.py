@@ -1,0 +1,388 @@
+"""Runs every check family over a folder of HTML: find the pages, load each once, feed it to
+every check, then let each check finish with its site-wide rules.
+
+A page that cannot be read, is not text, or makes a check raise becomes a finding on that
+page (``check.unreadable``, ``check.internal-error``); the other pages are still checked.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+
+from builder.checks.base import Check, CheckResult, Finding, HtmlDoc, decode_html
+from builder.config import SiteConfig
+from builder.errors import ConfigError
+from builder.i18n import tr
+from builder.ui import progress
+
+HTML_SUFFIXES = (".html", ".htm")
+# Below this many pages a worker process (~0.8 s to start: imports, word lists loaded again) costs
+# more than it saves.
+PARALLEL_MIN_PAGES = 2000
+MIN_PAGES_PER_WORKER = 50
+MAX_AUTO_WORKERS = 8
+# Above this a page is still checked, but readers (on phones above all) wait for it.
+LARGE_PAGE_BYTES = 5 * 1024 * 1024
+_SNIFF_BYTES = 8192
+_UTF8_DECLARED = re.compile(rb"charset\s*=\s*[\"']?\s*utf-?8", re.IGNORECASE)
+# Magic numbers of files that are often misnamed .html in exports (images, PDFs, archives).
+_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"Rar!",
+                 b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0")
+
+
+@dataclass
+class CheckRun(CheckResult):
+    """A CheckResult that also knows which pages were checked and what each check cost."""
+
+    page_list: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # check class → seconds (pages + finish)
+    messages: list[str] = field(default_factory=list)  # what the checks say about the run (not findings)
+
+
+def find_pages(root: Path) -> list[Path]:
+    """Every *.html / *.htm file under ``root``, sorted; dot-folders (.zhuanti/, .git/) are skipped."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(folder)
+        found.extend(base / name for name in files
+                     if name.lower().endswith(HTML_SUFFIXES) and not name.startswith("."))
+    return sorted(found)
+
+
+def page_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None) -> list[Check]:
+    """The families that judge each page on its own (links, hidden links, words, site rules).
+
+    Their ``finish()`` needs nothing another process saw: pending anchors are read from disk,
+    the site-wide rules come from the manifest, so each worker can run a share of the pages.
+    """
+    from builder.checks.hidden import HiddenLinkCheck
+    from builder.checks.links import LinkCheck
+    from builder.checks.site import SiteCheck
+    from builder.checks.words import WordCheck
+
+    words_dir = site.root / "site_src" / "words" if site is not None else None
+    return [
+        LinkCheck(root, manifest, site),
+        HiddenLinkCheck(site),
+        WordCheck(words_dir if words_dir is not None and words_dir.is_dir() else None,
+                  traditional_to_simplified=site.check.traditional_to_simplified if site else False),
+        SiteCheck(site, manifest),
+    ]
+
+
+def whole_site_checks(root: Path, *, site: SiteConfig | None, external: bool, browser: bool,
+                      cache_dir: Path) -> list[Check]:
+    """The families that must see every page in one process: external links, the browser pass."""
+    checks: list[Check] = []
+    if external:
+        from builder.checks.external import ExternalLinkCheck
+
+        checks.append(ExternalLinkCheck(site, cache_dir))
+    if browser:
+        from builder.checks.browser import BrowserCheck
+
+        checks.append(BrowserCheck(root))
+    return checks
+
+
+def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, external: bool,
+               browser: bool, cache_dir: Path, jobs: int | None = None) -> CheckRun:
+    """Run every check family on the HTML under ``root``; ``notes`` says which veto thresholds were hit."""
+    from builder.checks.site import veto_notes
+
+    root = Path(root)
+    whole = whole_site_checks(root, site=site, external=external, browser=browser, cache_dir=cache_dir)
+    run = run_with(root, functools.partial(page_checks, root, site=site, manifest=manifest), jobs=jobs,
+                   whole_site=whole)
+    run.notes = veto_notes(run.findings)
+    run.messages = [n for n in (_note(c) for c in whole) if n]
+    return run
+
+
+def worker_count(jobs: int | None, pages: int) -> int:
+    """Processes for ``pages`` pages: ``jobs`` when given, else one per CPU for large folders."""
+    if jobs is not None:
+        return max(1, min(jobs, pages // MIN_PAGES_PER_WORKER))
+    if pages < PARALLEL_MIN_PAGES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_WORKERS))
+
+
+def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]], *, jobs: int | None = None,
+             whole_site: Sequence[Check] = ()) -> CheckRun:
+    """Feed every page under ``root`` to the checks (in order), then call each ``finish()``.
+
+    ``checks`` is either instances, all run in this process, or a picklable factory of fresh
+    instances: then large folders are split over ``jobs`` worker processes (default: one per CPU),
+    each checking an interleaved share of the pages and finishing on its own; identical
+    site-wide findings from several workers count once. ``whole_site`` checks run here, on every page.
+    """
+    if jobs is not None and jobs < 1:
+        raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), field="--jobs")
+    started = time.perf_counter()
+    root = Path(root)
+    paths = find_pages(root)
+    workers = worker_count(jobs, len(paths)) if callable(checks) else 1
+    with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
+        if workers == 1:
+            instances = list(checks() if callable(checks) else checks) + list(whole_site)
+            findings, timings = _check_pages(root, paths, instances, advance)
+            findings += _finish(instances, timings)
+        else:
+            findings, timings = _run_parallel(root, checks, paths, workers, whole_site, advance)
+    findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
+    page_list = [p.relative_to(root).as_posix() for p in paths]
+    return CheckRun(root=str(root), pages=len(page_list), findings=findings, home_page=_home(page_list),
+                    page_list=page_list, seconds=time.perf_counter() - started,
+                    timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _check_pages(root: Path, paths: Sequence[Path], checks: Sequence[Check],
+                 advance: Callable[[], object]) -> tuple[list[Finding], dict[str, float]]:
+    """Each page loaded once and given to every check; returns the findings and seconds per check."""
+    names = [type(c).__name__ for c in checks]
+    timings = dict.fromkeys(names, 0.0)
+    findings: list[Finding] = []
+    for path in paths:
+        doc, problems = load_page(root, path)
+        findings.extend(problems)
+        if doc is not None:
+            for check, name in zip(checks, names, strict=True):
+                t = time.perf_counter()
+                findings.extend(_guarded(name, doc.rel, check.page, doc))
+                timings[name] += time.perf_counter() - t
+        advance()
+    return findings, timings
+
+
+def _finish(checks: Sequence[Check], timings: dict[str, float]) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        name = type(check).__name__
+        t = time.perf_counter()
+        findings.extend(_guarded(name, "", check.finish))
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
+    return findings
+
+
+def _worker(wid: int, root: Path, task, results, current) -> None:
+    """A worker process: take its share from ``task``, check it, then send all its findings.
+
+    ``current[wid]`` (shared memory, written before each page, so it survives a hard crash) is the
+    index of the page being checked: the parent follows progress and knows which page killed a worker.
+    """
+    try:
+        factory, paths = task.get()
+        checks = list(factory())
+        position = iter(range(1, len(paths) + 1))
+        current[wid] = 0
+
+        def advance() -> None:
+            current[wid] = next(position)
+
+        findings, timings = _check_pages(root, paths, checks, advance)
+        finished = _finish(checks, timings)
+        results.put(("done", wid, findings, finished, timings))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which checks the share itself
+        results.put(("failed", wid, f"{type(exc).__name__}: {exc}"))
+
+
+def _run_parallel(root: Path, factory: Callable[[], Sequence[Check]], paths: list[Path], workers: int,
+                  whole_site: Sequence[Check], advance: Callable[[int], object]) -> tuple[list[Finding], dict]:
+    # spawn, not fork: the parent may hold threads (the progress bar). The work goes through a queue,
+    # not the Process arguments: CPython's spawn blocks forever writing arguments larger than a pipe
+    # buffer to a child that died while starting (e.g. a script without the __main__ guard).
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    tasks = [ctx.Queue() for _ in range(workers)]
+    current = ctx.Array("q", [-1] * workers, lock=False)  # page index per worker; -1 = not started
+    shares = [paths[i::workers] for i in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(i, root, tasks[i], results, current), daemon=True,
+                         name=f"zhuanti-check-{i}") for i in range(workers)]
+    for i, p in enumerate(procs):
+        p.start()
+        tasks[i].put((factory, shares[i]))
+    done: dict[int, tuple] = {}
+    ended: dict[int, str | None] = {}  # worker → why it stopped early (None: it died without a word)
+    shown = 0
+
+    def poll(block: bool = False) -> None:
+        nonlocal shown
+        try:
+            msg = results.get(timeout=0.2) if block else results.get_nowait()
+        except Empty:
+            msg = None
+        if msg is not None:
+            if msg[0] == "done":
+                done[msg[1]] = msg[2:]
+            else:
+                ended[msg[1]] = msg[2]
+        seen = sum(max(0, current[i]) for i in range(workers))
+        if seen > shown:
+            advance(seen - shown)
+            shown = seen
+
+    findings: list[Finding] = []
+    timings: dict[str, float] = {}
+    try:
+        if whole_site:
+            # Whole-site checks read every page here while the workers run.
+            findings, timings = _check_pages(root, paths, whole_site, poll)
+        while len(done) + len(ended) < workers:
+            poll(block=True)
+            for wid, p in enumerate(procs):
+                if wid not in done and wid not in ended and not p.is_alive():
+                    poll()  # what it sent just before it stopped
+                    if wid not in done and wid not in ended:
+                        ended[wid] = None
+    finally:
+        for q in tasks:
+            q.cancel_join_thread()  # a task never taken must not hold up the exit
+            q.close()
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+    finished: list[list[Finding]] = []
+    for wid in range(workers):
+        if wid in done:
+            page_findings, finish_findings, worker_timings = done[wid]
+            findings += page_findings
+            finished.append(finish_findings)
+            for name, seconds in worker_timings.items():
+                timings[name] = timings.get(name, 0.0) + seconds
+            continue
+        # A worker that failed or died: its remaining pages are checked here.
+        at = max(0, current[wid])
+        rest = shares[wid][at:]
+        if ended[wid] is None and current[wid] >= 0 and rest:
+            crashed = rest.pop(0)
+            findings.append(Finding(
+                "check.internal-error", "error", crashed.relative_to(root).as_posix(),
+                tr("检查此页面时工作进程意外退出，此页面未完整检查", "a worker process died while checking this "
+                   "page, which was not fully checked"),
+                suggestion=tr("请把此页面报告给 zhuanti 维护者；用 --jobs 1 可在单进程中检查",
+                              "report this page to the zhuanti maintainers; --jobs 1 checks in one process")))
+            advance(1)
+        checks = list(factory())
+        rest_findings, rest_timings = _check_pages(root, rest, checks, advance)
+        findings += rest_findings
+        finished.append(_finish(checks, rest_timings))
+        for name, seconds in rest_timings.items():
+            timings[name] = timings.get(name, 0.0) + seconds
+    findings += _merge_finished(finished)
+    findings += _finish(whole_site, timings)
+    return findings, timings
+
+
+def _merge_finished(lists: list[list[Finding]]) -> list[Finding]:
+    """Site-wide findings of several workers: one that every worker made (from the manifest, from a
+    word list) counts once; the most copies any one worker made are kept."""
+    most: Counter[Finding] = Counter()
+    order: dict[Finding, None] = {}
+    for findings in lists:
+        for f, n in Counter(findings).items():
+            most[f] = max(most[f], n)
+            order.setdefault(f)
+    return [f for f in order for _ in range(most[f])]
+
+
+def load_page(root: Path, path: Path) -> tuple[HtmlDoc | None, list[Finding]]:
+    """The page as an HtmlDoc, or None with a ``check.unreadable`` finding; plus size/encoding warnings."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Finding("check.unreadable", "error", rel,
+                              tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc),
+                              suggestion=tr("检查文件权限，或是否为失效的链接文件", "check its permissions, "
+                                            "or whether it is a broken symbolic link"))]
+    if _is_binary(data):
+        return None, [Finding("check.unreadable", "error", rel,
+                              tr("文件扩展名是 .html，但内容不是网页文本（二进制文件）",
+                                 "the file is named .html but is not HTML text (binary content)"),
+                              suggestion=tr("改用正确的扩展名，或换成真正的网页", "give it its real extension, "
+                                            "or replace it with the real page"))]
+    findings: list[Finding] = []
+    text = decode_page(data)
+    if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
+        findings.append(Finding(
+            "check.encoding", "warning", rel,
+            tr("页面含有按其编码无法识别的字节，读者会看到乱码", "the page has bytes that are invalid in "
+               "its encoding; readers will see garbled text (乱码)"),
+            line=text[:text.index("\ufffd")].count("\n") + 1,
+            suggestion=tr("以 UTF-8 保存页面，并声明 <meta charset=\"utf-8\">",
+                          "save the page as UTF-8 and declare <meta charset=\"utf-8\">")))
+    if len(data) > LARGE_PAGE_BYTES:
+        findings.append(Finding(
+            "check.large-page", "warning", rel,
+            tr("页面过大：{m} MB，打开缓慢（手机上尤甚）", "the page is {m} MB: slow to open, on phones above all",
+               m=round(len(data) / 1048576, 1)),
+            suggestion=tr("拆分页面，或把内嵌的数据和图片改为单独的文件", "split the page, or move inline "
+                          "data and images into separate files")))
+    return HtmlDoc(root, path, text), findings
+
+
+def decode_page(data: bytes) -> str:
+    """decode_html, plus UTF-16 (BOM) pages and UTF-8 pages with a few invalid bytes.
+
+    A page that declares UTF-8 but has a stray invalid byte stays UTF-8 (with U+FFFD where the byte
+    was) instead of being read whole as GB18030, which would garble every Chinese character.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if not data.startswith(b"\xef\xbb\xbf") and _UTF8_DECLARED.search(data[:2048]):
+        return data.decode("utf-8", errors="replace")
+    return decode_html(data)
+
+
+def _is_binary(data: bytes) -> bool:
+    head = data[:_SNIFF_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text is full of NUL bytes
+    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+
+
+def _guarded(name: str, page: str, call, *args) -> list[Finding]:
+    """Run one check step; an exception becomes a ``check.internal-error`` finding on that page."""
+    out: list[Finding] = []
+    try:
+        for finding in call(*args) or ():
+            out.append(finding)
+    except ConfigError:
+        raise  # a setup problem (e.g. no Chromium for --browser) is the user's to fix: exit 2
+    except Exception as exc:  # noqa: BLE001 - one broken page or check must not end the run
+        detail = f"{type(exc).__name__}: {exc}"[:500]
+        if page:
+            message = tr("检查 {c} 处理此页面时出错，此页面未完整检查：{e}",
+                         "check {c} failed on this page, which was not fully checked: {e}", c=name, e=detail)
+        else:
+            message = tr("检查 {c} 的全站规则出错，未完整检查：{e}",
+                         "the site-wide rules of check {c} failed and were not fully checked: {e}",
+                         c=name, e=detail)
+        out.append(Finding("check.internal-error", "error", page, message,
+                           suggestion=tr("请把页面和这条信息报告给 zhuanti 维护者",
+                                         "report the page and this message to the zhuanti maintainers")))
+    return out
+
+
+def _home(pages: Iterable[str]) -> str | None:
+    present = set(pages)
+    return next((p for p in ("index.html", "index.htm") if p in present), "index.html")
+
+
+def _note(check: Check) -> str:
+    note = getattr(check, "note", None)
+    return note() if callable(note) else ""
