@@ -8,6 +8,7 @@ Every family module (links, hidden, words, site, browser) exposes a class with
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -86,18 +87,29 @@ class HtmlDoc:
 
 
 def decode_html(data: bytes) -> str:
-    """Decode page bytes: BOM, then UTF-8, then the charset the page declares, then GB18030."""
+    """Decode page bytes: BOM (UTF-8/UTF-16), then UTF-8, then the charset the page declares, then GB18030.
+
+    A page that declares UTF-8 but has a stray invalid byte stays UTF-8 (U+FFFD where the byte was)
+    instead of being read whole as GB18030, which would garble every Chinese character.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _UTF8_DECLARED.search(data[:2048]):
+        return data.decode("utf-8", errors="replace")
     head = data[:2048].lower()
     for enc in ("gb18030", "gbk", "gb2312", "big5"):
         if enc.encode() in head:
             return data.decode("gb18030" if enc.startswith("gb") else enc, errors="replace")
     return data.decode("gb18030", errors="replace")
+
+
+_UTF8_DECLARED = re.compile(rb"charset\s*=\s*[\"']?\s*utf-?8", re.IGNORECASE)
 
 
 class Check(Protocol):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +32,6 @@ MAX_AUTO_WORKERS = 8
 # Above this a page is still checked, but readers (on phones above all) wait for it.
 LARGE_PAGE_BYTES = 5 * 1024 * 1024
 _SNIFF_BYTES = 8192
-_UTF8_DECLARED = re.compile(rb"charset\s*=\s*[\"']?\s*utf-?8", re.IGNORECASE)
 # Magic numbers of files that are often misnamed .html in exports (images, PDFs, archives).
 _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"Rar!",
                  b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0")
@@ -316,7 +314,7 @@ def load_page(root: Path, path: Path) -> tuple[HtmlDoc | None, list[Finding]]:
                               suggestion=tr("改用正确的扩展名，或换成真正的网页", "give it its real extension, "
                                             "or replace it with the real page"))]
     findings: list[Finding] = []
-    text = decode_page(data)
+    text = decode_html(data)
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         findings.append(Finding(
             "check.encoding", "warning", rel,
@@ -333,19 +331,6 @@ def load_page(root: Path, path: Path) -> tuple[HtmlDoc | None, list[Finding]]:
             suggestion=tr("拆分页面，或把内嵌的数据和图片改为单独的文件", "split the page, or move inline "
                           "data and images into separate files")))
     return HtmlDoc(root, path, text), findings
-
-
-def decode_page(data: bytes) -> str:
-    """decode_html, plus UTF-16 (BOM) pages and UTF-8 pages with a few invalid bytes.
-
-    A page that declares UTF-8 but has a stray invalid byte stays UTF-8 (with U+FFFD where the byte
-    was) instead of being read whole as GB18030, which would garble every Chinese character.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    if not data.startswith(b"\xef\xbb\xbf") and _UTF8_DECLARED.search(data[:2048]):
-        return data.decode("utf-8", errors="replace")
-    return decode_html(data)
 
 
 def _is_binary(data: bytes) -> bool:
