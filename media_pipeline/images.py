@@ -1,0 +1,324 @@
+"""Make the web renditions of one photo: a width ladder in the original format plus WebP.
+
+Every output is upright (EXIF orientation applied), in sRGB, 8-bit, and carries no metadata at
+all (no EXIF/GPS, XMP, IPTC, comments or ICC profile). Caching and scheduling live elsewhere.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from builder.errors import MediaError
+from builder.i18n import tr
+
+# Bump when the same source and parameters would give different output bytes.
+IMAGE_PIPELINE_VERSION = 1
+
+# Source formats whose fallback keeps the format; everything else (WebP, TIFF, BMP) becomes JPEG
+# when opaque and PNG when it has real transparency, so the fallback never has to flatten alpha.
+# A GIF becomes a PNG of its first frame (an animated GIF is better published as a video).
+_KEEP_JPEG = {"JPEG", "MPO"}
+_KEEP_PNG = {"PNG", "GIF"}
+_SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90°
+_ORIENTATION = 0x0112
+_SRGB_NAMES = ("srgb", "iec61966-2.1", "iec 61966-2-1")
+
+
+@dataclass(frozen=True)
+class ImageParams:
+    """Everything that decides the output bytes; ``key()`` is what the cache keys on."""
+
+    widths: tuple[int, ...] = (480, 960, 1600)
+    jpeg_quality: int = 85
+    webp_quality: int = 80
+    max_pixels: int = 120_000_000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "widths", tuple(sorted({int(w) for w in self.widths if int(w) > 0})))
+
+    @classmethod
+    def from_config(cls, media: Any) -> ImageParams:
+        """From builder.config.MediaConfig."""
+        return cls(widths=tuple(media.image_widths), jpeg_quality=media.jpeg_quality,
+                   webp_quality=media.webp_quality, max_pixels=media.max_image_pixels)
+
+    def key(self) -> str:
+        # max_pixels decides only whether a file is accepted, not the bytes: left out on purpose.
+        widths = ",".join(str(w) for w in self.widths)
+        return f"image-v{IMAGE_PIPELINE_VERSION};widths={widths};jpeg={self.jpeg_quality};webp={self.webp_quality}"
+
+
+@dataclass(frozen=True)
+class ImageRendition:
+    """One output file; ``file`` is a name inside the output folder."""
+
+    file: str
+    width: int
+    height: int
+    format: str  # "jpeg" | "png" | "webp"
+    bytes: int
+
+    @property
+    def mime(self) -> str:
+        return "image/" + self.format
+
+
+@dataclass(frozen=True)
+class ImageOutputs:
+    """What ``process_image`` wrote. ``width``/``height`` are the upright source size."""
+
+    width: int
+    height: int
+    format: str  # format of the fallback renditions: "jpeg" or "png"
+    has_alpha: bool
+    animated: bool = False  # an animated GIF: only its first frame is published
+    renditions: tuple[ImageRendition, ...] = field(default_factory=tuple)
+
+    def of_format(self, fmt: str) -> list[ImageRendition]:
+        """Renditions in ``fmt``, narrowest first."""
+        return sorted((r for r in self.renditions if r.format == fmt), key=lambda r: r.width)
+
+    @property
+    def fallback(self) -> list[ImageRendition]:
+        return self.of_format(self.format)
+
+    @property
+    def webp(self) -> list[ImageRendition]:
+        return self.of_format("webp")
+
+    def to_dict(self) -> dict:
+        return {"width": self.width, "height": self.height, "format": self.format, "has_alpha": self.has_alpha,
+                "animated": self.animated,
+                "renditions": [{"file": r.file, "width": r.width, "height": r.height, "format": r.format,
+                                "bytes": r.bytes} for r in self.renditions]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImageOutputs:
+        return cls(width=data["width"], height=data["height"], format=data["format"], has_alpha=data["has_alpha"],
+                   animated=data.get("animated", False),
+                   renditions=tuple(ImageRendition(**r) for r in data["renditions"]))
+
+
+def ladder(source_width: int, widths: tuple[int, ...]) -> list[int]:
+    """Widths to make: the ladder's rungs up to the source; the source width itself when it is
+    narrower than the top rung (an image is never enlarged)."""
+    out = [w for w in widths if w <= source_width]
+    if widths and source_width < widths[-1] and source_width not in out:
+        out.append(source_width)
+    return out or [source_width]
+
+
+def process_image(src: Path, out_dir: Path, params: ImageParams, stem: str | None = None) -> ImageOutputs:
+    """Write ``<stem>-<w>.<jpg|png>`` and ``<stem>-<w>.webp`` for every width into ``out_dir``."""
+    src = Path(src)
+    out_dir = Path(out_dir)
+    stem = stem or src.stem
+    im, fmt, animated = _open(src, params)
+    with im:
+        orientation = _orientation(im)
+        raw_w, raw_h = im.size
+        width, height = (raw_h, raw_w) if orientation in _SWAPS_AXES else (raw_w, raw_h)
+        widths = ladder(width, params.widths)
+        if fmt in _KEEP_JPEG:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the largest rung allows it.
+            scale = max(widths) / width
+            im.draft(im.mode, (math.ceil(raw_w * scale), math.ceil(raw_h * scale)))
+        try:
+            im.load()
+            work = _to_srgb(ImageOps.exif_transpose(im) if orientation != 1 else im)
+            if work is im:
+                work = im.copy()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise _corrupt(src, exc) from exc
+    # Pillow copies some of im.info (comment, ICC profile, transparency…) into a saved file when
+    # the save call does not override them: an empty info keeps everything of the source out.
+    work.info = {}
+    has_alpha = work.mode in ("RGBA", "LA") and work.getchannel("A").getextrema()[0] < 255
+    if work.mode in ("RGBA", "LA") and not has_alpha:
+        work = work.convert("RGB" if work.mode == "RGBA" else "L")
+    if fmt in _KEEP_JPEG:
+        out_fmt = "jpeg"
+    elif fmt in _KEEP_PNG:
+        out_fmt = "png"
+    else:
+        out_fmt = "png" if has_alpha else "jpeg"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    renditions: list[ImageRendition] = []
+    frame = work
+    for w in sorted(widths, reverse=True):
+        h = max(1, round(w * height / width))
+        if frame.size != (w, h):
+            # Each rung is made from the next larger one: cheaper, and Lanczos keeps it sharp.
+            frame = frame.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        renditions.append(_save(frame, out_dir / f"{stem}-{w}.{'jpg' if out_fmt == 'jpeg' else 'png'}", out_fmt, params))
+        renditions.append(_save(frame, out_dir / f"{stem}-{w}.webp", "webp", params))
+    renditions.sort(key=lambda r: (r.format, r.width))
+    return ImageOutputs(width, height, out_fmt, has_alpha, animated, tuple(renditions))
+
+
+def read_size(src: Path, params: ImageParams) -> tuple[int, int]:
+    """Upright width and height from the file header only (for the catalog of unprocessed files)."""
+    im, _, _ = _open(src, params)
+    with im:
+        w, h = im.size
+        return (h, w) if _orientation(im) in _SWAPS_AXES else (w, h)
+
+
+# ---------------------------------------------------------------- reading
+
+def _open(src: Path, params: ImageParams) -> tuple[Image.Image, str, bool]:
+    try:
+        size = src.stat().st_size
+    except FileNotFoundError:
+        raise MediaError(tr("文件不存在", "file not found"), src) from None
+    except OSError as exc:
+        raise MediaError(tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc), src) from exc
+    if size == 0:
+        raise MediaError(tr("文件为空（0 字节）", "the file is empty (0 bytes)"), src,
+                         hint=tr("请重新复制或导出该图片。", "copy or export the photo again."))
+    # Pillow's decompression-bomb guard reads this module attribute; the site sets the limit.
+    # (Photos run one per process; should threads ever share it, the explicit pixel check below
+    # still refuses every image over the limit, whatever the warnings filter is at that moment.)
+    Image.MAX_IMAGE_PIXELS = params.max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(src)
+            try:
+                fmt = im.format or ""
+                animated = bool(getattr(im, "is_animated", False))
+            except BaseException:
+                im.close()
+                raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        raise _too_large(src, int(m.group(1)) if m else None, params) from None
+    except UnidentifiedImageError:
+        raise MediaError(tr("不是图片，或是不支持的图片格式", "not an image, or an unsupported image format"), src,
+                         hint=tr("请用 JPEG 或 PNG 格式重新导出；文件扩展名要与实际格式一致。",
+                                 "export it again as JPEG or PNG; the file extension must match the format.")) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _corrupt(src, exc) from exc
+    w, h = im.size
+    if w < 1 or h < 1:
+        im.close()
+        raise MediaError(tr("图片尺寸为 0", "the image has no pixels"), src)
+    if w * h > params.max_pixels:
+        im.close()
+        raise _too_large(src, w * h, params, (w, h))
+    return im, fmt, animated
+
+
+def _too_large(src: Path, pixels: int | None, params: ImageParams, size: tuple[int, int] | None = None) -> MediaError:
+    dims = f"{size[0]}×{size[1]}, " if size else ""
+    count = f"{pixels / 1e6:.0f}" if pixels else "?"
+    return MediaError(
+        tr("图片像素过多（{d}{n} 百万像素，上限 {m} 百万像素），可能是解压炸弹",
+           "too many pixels ({d}{n} megapixels, limit {m}): possibly a decompression bomb",
+           d=dims, n=count, m=f"{params.max_pixels / 1e6:.0f}"),
+        src, hint=tr("请缩小图片后再放入；确需更大的图片，可在 site.toml 的 [media] max_image_pixels 中调高上限。",
+                     "shrink the photo; if it really must be larger, raise [media] max_image_pixels in site.toml."))
+
+
+def _corrupt(src: Path, exc: BaseException) -> MediaError:
+    return MediaError(tr("图片文件已损坏或不完整：{e}", "the image file is damaged or incomplete: {e}", e=exc), src,
+                      hint=tr("请重新复制或导出该图片。", "copy or export the photo again."))
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the photo: treat as upright
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+# ---------------------------------------------------------------- colour
+
+def _to_srgb(im: Image.Image) -> Image.Image:
+    """8-bit L, LA, RGB or RGBA in sRGB; the embedded ICC profile (if any) is applied, then dropped."""
+    icc = im.info.get("icc_profile")
+    mode = im.mode
+    if mode == "1":
+        im = im.convert("L")
+    elif mode == "P" or mode == "PA":
+        im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
+    elif mode.startswith("I;16") or mode in ("I", "F"):
+        im = _to_8bit_gray(im)
+    elif mode == "LAB":
+        lab = ImageCms.createProfile("LAB")
+        im = ImageCms.profileToProfile(im, lab, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        icc = None
+    elif mode == "La":
+        im = im.convert("LA")
+    elif mode in ("RGBa", "RGBX"):
+        im = im.convert("RGBA" if mode == "RGBa" else "RGB")
+    elif mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        im = im.convert("RGB")
+    if icc:
+        converted = _apply_icc(im, icc)
+        if converted is not None:
+            im = converted
+    if im.mode == "CMYK":
+        im = im.convert("RGB")
+    return im
+
+
+def _to_8bit_gray(im: Image.Image) -> Image.Image:
+    """16-bit (and 32-bit) greyscale scaled to 0..255, not clipped."""
+    wide = im.convert("I") if im.mode != "F" else im
+    lo, hi = wide.getextrema()
+    if im.mode.startswith("I;16") or (isinstance(hi, int) and hi > 255):
+        top = 65535 if im.mode.startswith("I;16") or hi <= 65535 else hi
+        wide = wide.point(lambda v: v * (255 / top))
+    return wide.convert("L")
+
+
+def _apply_icc(im: Image.Image, icc: bytes) -> Image.Image | None:
+    """Convert from the embedded profile to sRGB; None when it is sRGB already or unusable."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = (ImageCms.getProfileDescription(profile) or "").strip().lower()
+        if any(name in description for name in _SRGB_NAMES):
+            return None
+        space = profile.profile.xcolor_space.strip()
+        srgb = ImageCms.createProfile("sRGB")
+        if im.mode in ("L", "LA") and space == "GRAY":
+            alpha = im.getchannel("A") if im.mode == "LA" else None
+            out = ImageCms.profileToProfile(im.convert("L"), profile, srgb, outputMode="RGB").convert("L")
+            if alpha is not None:
+                out.putalpha(alpha)
+            return out
+        if im.mode in ("RGB", "RGBA") and space == "RGB":
+            return ImageCms.profileToProfile(im, profile, srgb, outputMode=im.mode)
+        if im.mode == "CMYK" and space == "CMYK":
+            return ImageCms.profileToProfile(im, profile, srgb, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        pass  # a broken or mismatched profile: the pixels are used as they are, like browsers do
+    return None
+
+
+# ---------------------------------------------------------------- writing
+
+def _save(frame: Image.Image, path: Path, fmt: str, params: ImageParams) -> ImageRendition:
+    img = frame
+    if fmt == "jpeg":
+        options: dict[str, Any] = {"quality": params.jpeg_quality, "optimize": True, "progressive": True}
+    elif fmt == "webp":
+        if img.mode not in ("RGB", "RGBA"):
+            img = img.convert("RGBA" if "A" in img.mode else "RGB")
+        options = {"quality": params.webp_quality, "method": 4}
+    else:
+        options = {"compress_level": 6}
+    img.info = {}  # see process_image: nothing of the source's metadata may reach the file
+    img.save(path, format=fmt.upper(), **options)
+    return ImageRendition(path.name, img.width, img.height, fmt, path.stat().st_size)
+
