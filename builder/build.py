@@ -105,7 +105,8 @@ class Digests:
         if kind == "topic":
             t = r.topics.get(arg)
             return _h([dataclasses.asdict(t.config), t.title, t.url, t.archived,
-                       [[c.title, c.url, c.column_type] for c in t.columns]]) if t else "absent"
+                       [[c.title, c.url, c.column_type] for c in t.columns],
+                       t.media_page.title if t.media_page else None]) if t else "absent"
         if kind == "navitems":
             t = r.topics.get(arg)
             return _h([[[_listing(p) for p in c.pages[:5]] for c in t.columns], [_listing(p) for p in t.pages]]) \
@@ -129,7 +130,9 @@ class Digests:
         if kind == "url":
             return self.site.links.get(arg, "absent") if arg not in self.site.excluded else "absent"
         if kind == "media":
-            return "1" if arg in r.media_sources else "0"
+            return r.media_html.key(arg) if r.media_html else "absent"
+        if kind == "catalog":
+            return _h(r.media_html.catalogs.get(arg)) if r.media_html else "absent"
         return "unknown"
 
     def structural(self, job: Job) -> list[str]:
@@ -144,7 +147,9 @@ class Digests:
         page = r.by_url[job.url]
         if page.topic:
             keys.append(f"topic:{page.topic}")
-        if page.kind == "record":
+        if page.kind == "media":
+            pass  # its content is the topic's catalog, below
+        elif page.kind == "record":
             keys += [f"rec:{page.url}", f"nb:{page.url}", f"src:{r.columns[page.url.rsplit('/', 2)[0] + '/'].index.rel_source}"]
         else:
             keys.append(f"src:{page.rel_source}")
@@ -154,7 +159,31 @@ class Digests:
             keys.append(f"navitems:{page.topic}")
         elif page.kind == "home":
             keys.append("topics")
+        elif page.kind == "media":
+            keys.append(f"catalog:{page.topic}")
         return keys
+
+
+@dataclass
+class MediaHtml:
+    """What pages need from the media step, as plain picklable data for render workers."""
+
+    entries: dict = field(default_factory=dict)  # rel source → media_pipeline MediaEntry
+    catalogs: dict = field(default_factory=dict)  # topic slug → media index data
+
+    def __call__(self, source: str, alt: str, page_url: str) -> str | None:
+        from media_pipeline.library import url_prefix
+
+        entry = self.entries.get(source)
+        if entry is None:
+            return None
+        if not alt and entry.sidecar:
+            alt = entry.sidecar.title
+        return entry.html(alt, url_prefix(page_url, entry.url_dir))
+
+    def key(self, source: str) -> str:
+        entry = self.entries.get(source)
+        return entry.key if entry is not None else "absent"
 
 
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
@@ -221,7 +250,7 @@ class Builder:
         previous = {} if self.opts.clean else self.state.load()
         staging = new_staging(self.public)
         try:
-            media_html = self.step("media", self.process_media, staging)
+            media_html = self.step("media", self.process_media, staging, previous)
             renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify)
             options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify])
             digests = Digests(site, renderer, options_key)
@@ -238,14 +267,50 @@ class Builder:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self, staging: Path):
-        """Photos and videos go through the media pipeline; pages get its HTML for them."""
+    def process_media(self, staging: Path, previous: dict) -> MediaHtml | None:
+        """Photos and videos go through the media pipeline (cached by content); their renditions are
+        linked into the output — never the original file — and pages get the HTML for them."""
         media_assets = [a for a in self.site.assets if a.media]
         if not media_assets:
             return None
-        from media_pipeline.library import MediaLibrary  # media is optional for sites without photos
+        from media_pipeline.catalog import catalog_for_topic
+        from media_pipeline.library import MediaLibrary
 
-        return MediaLibrary(self.cfg).build_step(self.site, media_assets, staging, self.opts.jobs, self.files)
+        library = MediaLibrary(self.cfg)
+        report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
+                                 raise_errors=False)
+        self.report.notes.append(report.line())
+        outputs = {a.source: a.output for a in media_assets}
+        entries = library.lookup_many(list(outputs), outputs)
+        media = MediaHtml()
+        for asset in media_assets:
+            entry = entries.get(asset.source)
+            if entry is None:
+                continue  # failed: reported below, after every other file was processed
+            media.entries[asset.source.relative_to(self.cfg.root).as_posix()] = entry
+            for out in library.publish_into(staging, asset.source, asset.output):
+                self.record_file(staging, out, {"media": entry.key}, previous)
+        for topic in self.site.topics:
+            if topic.media_page:
+                catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
+                catalog["title"] = topic.media_page.title
+                media.catalogs[topic.slug] = catalog
+        if report.failed:
+            raise BuildFailed(report.failed)
+        return media
+
+    def record_file(self, staging: Path, rel: str, deps: dict, previous: dict) -> None:
+        """Note a file placed in staging; its hash is reused when the same input made it last time."""
+        target = staging / rel
+        st = target.stat()
+        rec = previous.get(rel)
+        if rec and rec.deps == deps and rec.size == st.st_size:
+            sha = rec.sha256
+        else:
+            sha = sha256_file(target)
+        self.records[rel] = OutputRecord(rel, deps, sha, st.st_size, st.st_mtime_ns)
+        self.files[rel] = (sha, st.st_size)
+        self.report.files_written += 1
 
     def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, staging: Path) -> list[Job]:
         todo = []

@@ -240,6 +240,9 @@ class Loader:
                     self.add_asset(child, f"{slug}/{url_segment(child.name, child, 'file')}")
             except ContentError as exc:
                 self.errors.append(exc)
+        if any(a.media and a.source.is_relative_to(d) for a in self.site.assets):
+            topic.media_page = Page("media", nav.source, nav.rel_source, f"{slug}/media/", f"{topic.title} · 图片与视频",
+                                    topic=slug, archived=topic.archived)
         if cfg.columns:
             order = {name: i for i, name in enumerate(cfg.columns)}
             topic.columns.sort(key=lambda c: (order.get(c.name, len(order)), c.name))

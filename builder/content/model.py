@@ -112,6 +112,7 @@ class Topic:
     columns: list[Column] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)  # topic-level pages outside any column
     archived: bool = False
+    media_page: Page | None = None  # 图片与视频: the topic's media index, when it has photos or videos
 
     @property
     def title(self) -> str:
@@ -139,6 +140,8 @@ class Site:
         for t in self.topics:
             out.append(t.nav)
             out.extend(t.pages)
+            if t.media_page:
+                out.append(t.media_page)
             for c in t.columns:
                 out.append(c.index)
                 out.extend(c.pages)

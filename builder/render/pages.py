@@ -17,7 +17,6 @@ from markupsafe import Markup
 
 from builder.content.frontmatter import CST
 from builder.content.model import Column, Page, Site, Topic
-from builder.errors import ContentError
 from builder.render.markdown import MEDIA_ATTR, LinkContext, MarkdownRenderer
 from builder.render.templates import Templates
 from builder.render.urls import absolute, relative
@@ -59,7 +58,8 @@ def page_count(column: Column) -> int:
 
 class PageRenderer:
     def __init__(self, site: Site, media_html=None, minify: bool = True) -> None:
-        """``media_html(source_rel, alt, page_url) -> str | None`` renders a photo or video."""
+        """``media_html(source_rel, alt, page_url) -> str | None`` renders a photo or video; it also
+        has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
         self.site = site
         self.cfg = site.config
         self.minify = minify
@@ -93,8 +93,10 @@ class PageRenderer:
             return col.index.meta.get("template") or "column.html", self.topics[col.topic].dir
         page = self.by_url[job.url]
         default = {"home": "home.html", "nav": "nav.html", "detail": "detail.html", "record": "record.html",
-                   "site": "page.html"}[page.kind]
+                   "site": "page.html", "media": "media_index.html"}[page.kind]
         topic_dir = self.topics[page.topic].dir if page.topic else None
+        if page.kind == "media":
+            return default, topic_dir
         name = page.meta.get("template") or (self.topics[page.topic].config.template if page.kind == "nav" and
                                              page.topic else "") or default
         return name, topic_dir
@@ -112,7 +114,8 @@ class PageRenderer:
         url_to = partial(relative, job.page_url)
         recorded: dict[str, str] = {}
         warnings: list[str] = []
-        content, toc = self.markdown_for(page, job.page_url, recorded, warnings, url_to)
+        content, toc = ("", "") if page.kind == "media" else self.markdown_for(page, job.page_url, recorded, warnings,
+                                                                              url_to)
         ctx = {
             "site": self.cfg, "identity": self.cfg.identity, "page": page, "topic": topic, "column": col,
             "content": Markup(content), "toc": Markup(toc), "url": url_to,
@@ -128,6 +131,8 @@ class PageRenderer:
         elif page.kind == "nav" and topic:
             ctx["columns"] = topic.columns
             ctx["pages"] = topic.pages
+        elif page.kind == "media" and topic:
+            ctx["media"] = self.media_html.catalogs[topic.slug]
         if topic:
             ctx["topic_columns"] = topic.columns
         if job.kind == "list":
@@ -176,9 +181,9 @@ class PageRenderer:
         source = m.group(1)
         attrs = dict(ATTR.findall(m.group(0)))
         html = self.media_html(source, attrs.get("alt", ""), page_url) if self.media_html else None
-        recorded["media:" + source] = "1" if html else "0"
-        if html is None:
-            raise ContentError(f"media not processed: {source}", page.source)
+        recorded["media:" + source] = self.media_html.key(source) if self.media_html else "absent"
+        if html is None:  # the media step failed for it and has said so; keep the plain image
+            return m.group(0)
         return html
 
     def breadcrumbs(self, page: Page, topic: Topic | None, col: Column | None, job: Job, url_to) -> list:
