@@ -21,3 +21,23 @@ def media_kind(path: Path | str) -> str | None:
     if suffix in VIDEO_EXTS:
         return "video"
     return None
+
+
+def check_source_file(path, what: str) -> int:
+    """Size of a media source that exists and is not empty; MediaError naming it otherwise.
+
+    ``what`` is "photo" or "video" (it picks the hint shown to the user)."""
+    from builder.errors import MediaError
+    from builder.i18n import tr
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise MediaError(tr("文件不存在", "file not found"), path) from None
+    except OSError as exc:
+        raise MediaError(tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc), path) from exc
+    if size == 0:
+        raise MediaError(tr("文件为空（0 字节）", "the file is empty (0 bytes)"), path,
+                         hint=tr("请重新复制或导出该视频。", "copy or export the video again.") if what == "video"
+                         else tr("请重新复制或导出该图片。", "copy or export the photo again."))
+    return size

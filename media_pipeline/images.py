@@ -18,6 +18,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from builder.errors import MediaError
 from builder.i18n import tr
+from media_pipeline import check_source_file
 
 # Bump when the same source and parameters would give different output bytes.
 IMAGE_PIPELINE_VERSION = 1
@@ -175,15 +176,7 @@ def read_size(src: Path, params: ImageParams) -> tuple[int, int]:
 # ---------------------------------------------------------------- reading
 
 def _open(src: Path, params: ImageParams) -> tuple[Image.Image, str, bool]:
-    try:
-        size = src.stat().st_size
-    except FileNotFoundError:
-        raise MediaError(tr("文件不存在", "file not found"), src) from None
-    except OSError as exc:
-        raise MediaError(tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc), src) from exc
-    if size == 0:
-        raise MediaError(tr("文件为空（0 字节）", "the file is empty (0 bytes)"), src,
-                         hint=tr("请重新复制或导出该图片。", "copy or export the photo again."))
+    check_source_file(src, "photo")
     # Pillow's decompression-bomb guard reads this module attribute; the site sets the limit.
     # (Photos run one per process; should threads ever share it, the explicit pixel check below
     # still refuses every image over the limit, whatever the warnings filter is at that moment.)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from builder.errors import MediaError
 from builder.i18n import tr
+from media_pipeline import check_source_file
 from media_pipeline.ffmpeg import ffmpeg_exe, ffprobe_exe, stderr_reason
 
 # How many packets of the video stream to read while looking for the first decodable picture
@@ -61,17 +62,9 @@ class VideoInfo:
 def probe(path: Path) -> VideoInfo:
     """Probe ``path`` with ffprobe when the system has one, else with PyAV."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise MediaError(tr("文件不存在", "file not found"), path) from None
-    except OSError as exc:
-        raise MediaError(tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc), path) from exc
-    if not path.is_file():
+    if path.exists() and not path.is_file():
         raise MediaError(tr("不是文件", "not a file"), path)
-    if size == 0:
-        raise MediaError(tr("文件为空（0 字节）", "the file is empty (0 bytes)"), path,
-                         hint=tr("请重新复制或导出该视频。", "copy or export the video again."))
+    check_source_file(path, "video")
     exe = ffprobe_exe()
     return _probe_ffprobe(path, exe) if exe else _probe_pyav(path)
 

@@ -20,17 +20,22 @@ organizer = "测试市规划和自然资源委员会"
 """
 
 
-def write_site(root: Path, files: dict[str, str | bytes], site_toml: str = SITE_TOML) -> Path:
-    """Write a site; string values are dedented. ``site_src/site.toml`` defaults to SITE_TOML."""
-    files = {"site_src/site.toml": site_toml, **files}
+def write_files(root: Path, files: dict[str, str | bytes], dedent: bool = False) -> Path:
+    """Write ``{relative path: text or bytes}`` under ``root`` (text as UTF-8)."""
+    root.mkdir(parents=True, exist_ok=True)
     for rel, content in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+            path.write_text(textwrap.dedent(content).lstrip("\n") if dedent else content, encoding="utf-8")
     return root
+
+
+def write_site(root: Path, files: dict[str, str | bytes], site_toml: str = SITE_TOML) -> Path:
+    """Write a site; string values are dedented. ``site_src/site.toml`` defaults to SITE_TOML."""
+    return write_files(root, {"site_src/site.toml": site_toml, **files}, dedent=True)
 
 
 def page(path: Path) -> LexborHTMLParser:

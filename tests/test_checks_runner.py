@@ -10,6 +10,7 @@ import pytest
 from builder.checks.base import Finding, HtmlDoc
 from builder.checks.runner import CheckRun, find_pages, load_page, run_checks, run_with
 from builder.errors import ConfigError
+from tests.sitefactory import write_files
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{t}</title></head>
 <body><h1>{t}</h1>
@@ -18,15 +19,7 @@ PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{
 """
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, content in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            p.write_bytes(content)
-        else:
-            p.write_text(content, encoding="utf-8")
-    return root
+write = write_files
 
 
 class Recorder:

@@ -11,6 +11,7 @@ from builder.checks import words as words_mod
 from builder.checks.base import HtmlDoc
 from builder.checks.text import BLOCK_SEP, extract_visible_text, visible_text
 from builder.checks.words import WordCheck, WordEntry, WordMatcher, load_word_lists
+from tests.sitefactory import write_files
 
 
 def make_doc(tmp_path: Path, html: str, name: str = "index.html") -> HtmlDoc:
@@ -21,16 +22,7 @@ def make_doc(tmp_path: Path, html: str, name: str = "index.html") -> HtmlDoc:
 
 
 def make_words(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
-    root = tmp_path / "words"
-    for rel, content in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            p.write_bytes(content)
-        else:
-            p.write_text(content, encoding="utf-8")
-    root.mkdir(exist_ok=True)
-    return root
+    return write_files(tmp_path / "words", files)
 
 
 def page(body: str, head: str = "<title>测试页面</title>") -> str:

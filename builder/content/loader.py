@@ -19,11 +19,8 @@ from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
 from builder.errors import BuildFailed, ConfigError, ContentError, ZhuantiError
 from builder.i18n import tr
 from builder.resources import builtin_theme_dir
+from media_pipeline import MEDIA_EXTS
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"}
-VIDEO_EXTS = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".mts", ".m2ts", ".ts",
-              ".mpg", ".mpeg", ".3gp"}
-MEDIA_EXTS = IMAGE_EXTS | VIDEO_EXTS
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "topic.toml"}
 SKIP_DIRS = {"templates", "__pycache__"}
 UNSAFE_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\?#%\"<>|*:]")
