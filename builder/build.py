@@ -147,21 +147,16 @@ class Digests:
         page = r.by_url[job.url]
         if page.topic:
             keys.append(f"topic:{page.topic}")
-        if page.kind == "media":
-            pass  # its content is the topic's catalog, below
-        elif page.kind == "record":
-            keys += [f"rec:{page.url}", f"nb:{page.url}", f"src:{r.columns[page.url.rsplit('/', 2)[0] + '/'].index.rel_source}"]
-        else:
-            keys.append(f"src:{page.rel_source}")
-        if page.kind == "detail":
-            keys.append(f"nb:{page.url}")
-        elif page.kind == "nav":
-            keys.append(f"navitems:{page.topic}")
-        elif page.kind == "home":
-            keys.append("topics")
-        elif page.kind == "media":
-            keys.append(f"catalog:{page.topic}")
-        return keys
+        column_index = r.columns[f"{page.topic}/{page.column}/"].index if page.column else None
+        extra = {
+            "detail": [f"src:{page.rel_source}", f"nb:{page.url}"],
+            "record": [f"rec:{page.url}", f"nb:{page.url}", f"src:{column_index.rel_source if column_index else ''}"],
+            "nav": [f"src:{page.rel_source}", f"navitems:{page.topic}"],
+            "home": [f"src:{page.rel_source}", "topics"],
+            "site": [f"src:{page.rel_source}"],
+            "media": [f"catalog:{page.topic}"],  # its content is the topic's media catalog
+        }[page.kind]
+        return keys + extra
 
 
 @dataclass
