@@ -213,6 +213,28 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
 
 # ---- the build ---------------------------------------------------------------------------
 
+@dataclass
+class PlannedFile:
+    """A non-page output: an asset copied from ``source``, or a media rendition linked from the cache."""
+
+    output: str
+    source: Path
+    deps: dict[str, str]
+
+
+@dataclass
+class Plan:
+    todo: list[Job] = field(default_factory=list)  # pages to render
+    keep: list[OutputRecord] = field(default_factory=list)  # previous outputs still valid (pages and files)
+    keep_pages: list[OutputRecord] = field(default_factory=list)
+    place: list[PlannedFile] = field(default_factory=list)  # files to copy or link
+
+
+def _stat_key(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 class Builder:
     def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
         self.cfg = cfg
@@ -243,16 +265,23 @@ class Builder:
         self.report.notes.extend(site.notes)
         self.site = site
         previous = {} if self.opts.clean else self.state.load()
+        media_html, media_files = self.step("media", self.process_media)
+        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify)
+        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify]))
+        plan = self.step("plan", self.plan, renderer, digests, previous, media_files)
+        sitemap = self.sitemap(renderer)
+        if self.unchanged(plan, previous, sitemap):
+            # Nothing to write: public/ is already this build, byte for byte (manifest included).
+            self.report.pages_reused = len(plan.keep_pages)
+            self.report.files_reused = len(plan.keep) - len(plan.keep_pages)
+            self.report.seconds = time.perf_counter() - t0
+            return self.report
         staging = new_staging(self.public)
         try:
-            media_html = self.step("media", self.process_media, staging, previous)
-            renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify)
-            options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify])
-            digests = Digests(site, renderer, options_key)
-            todo = self.step("plan", self.plan, renderer, digests, previous, staging)
-            self.step("render", self.render, site, todo, digests, staging, media_html)
-            self.step("assets", self.copy_assets, site, previous, staging)
-            self.step("sitemap", self.write_sitemap, renderer, staging)
+            self.step("link", self.link_unchanged, plan, staging)
+            self.step("assets", self.place_files, plan, staging)
+            self.step("render", self.render, site, plan.todo, digests, staging, media_html)
+            self._write(staging, "sitemap.xml", sitemap)
             self.step("manifest", self.write_manifest, site, renderer, staging)
             self.step("swap", swap_in, staging, self.public)
         except BaseException:
@@ -262,88 +291,115 @@ class Builder:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self, staging: Path, previous: dict) -> MediaHtml | None:
-        """Photos and videos go through the media pipeline (cached by content); their renditions are
-        linked into the output — never the original file — and pages get the HTML for them."""
+    def process_media(self) -> tuple[MediaHtml | None, list]:
+        """Photos and videos go through the media pipeline (cached by content). Returns what pages
+        need and the rendition files to publish — never the original file."""
         media_assets = [a for a in self.site.assets if a.media]
         if not media_assets:
-            return None
+            return None, []
         from media_pipeline.catalog import catalog_for_topic
         from media_pipeline.library import MediaLibrary
 
         library = MediaLibrary(self.cfg)
         report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
                                  raise_errors=False)
+        if report.failed:  # every other file was processed and cached first
+            raise BuildFailed(report.failed)
         self.report.notes.append(report.line())
         outputs = {a.source: a.output for a in media_assets}
         entries = library.lookup_many(list(outputs), outputs)
         media = MediaHtml()
+        files = []
         for asset in media_assets:
-            entry = entries.get(asset.source)
-            if entry is None:
-                continue  # failed: reported below, after every other file was processed
+            entry = entries[asset.source]
             media.entries[asset.source.relative_to(self.cfg.root).as_posix()] = entry
-            for out in library.publish_into(staging, asset.source, asset.output):
-                self.record_file(staging, out, {"media": entry.key}, previous)
+            files.extend(PlannedFile(out, Path(cached), {"media": entry.key}) for cached, out in entry.files())
         for topic in self.site.topics:
             if topic.media_page:
                 catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
                 catalog["title"] = topic.media_page.title
                 media.catalogs[topic.slug] = catalog
-        if report.failed:
-            raise BuildFailed(report.failed)
-        return media
+        return media, files
 
-    def record_file(self, staging: Path, rel: str, deps: dict, previous: dict) -> None:
-        """Note a file placed in staging; its hash is reused when the same input made it last time."""
-        target = staging / rel
-        st = target.stat()
-        rec = previous.get(rel)
-        if rec and rec.deps == deps and rec.size == st.st_size:
-            sha = rec.sha256
-        else:
-            sha = sha256_file(target)
-        self.records[rel] = OutputRecord(rel, deps, sha, st.st_size, st.st_mtime_ns)
-        self.files[rel] = (sha, st.st_size)
-        self.report.files_written += 1
-
-    def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, staging: Path) -> list[Job]:
-        todo = []
+    def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
+        """Decide, without writing anything, which outputs are still valid and which must be made."""
+        plan = Plan()
         selected = set(self.opts.topics or [])
         for job in renderer.jobs():
-            structural = digests.structural(job)
             rec = previous.get(job.output)
             page_topic = job.url.split("/", 1)[0] if job.url else None
-            carry = selected and page_topic not in selected and job.url != ""
-            if rec and (carry or self.fresh(rec, structural, digests)) and self.reuse(rec, staging):
-                self.records[job.output] = rec
-                self.files[job.output] = (rec.sha256, rec.size)
-                self.report.pages_reused += 1
+            carry = bool(selected) and page_topic not in selected and job.url != ""
+            if rec and (carry or self.fresh(rec, digests.structural(job), digests)) and self.still_ours(rec):
+                plan.keep.append(rec)
+                plan.keep_pages.append(rec)
             else:
-                todo.append(job)
-        return todo
+                plan.todo.append(job)
+        files = [PlannedFile(a.output, a.source, {"stat:" + str(a.source): _stat_key(a.source)})
+                 for a in self.site.assets if not a.media]
+        for f in files + media_files:
+            rec = previous.get(f.output)
+            if rec and rec.deps == f.deps and self.still_ours(rec):
+                plan.keep.append(rec)
+            else:
+                plan.place.append(f)
+        return plan
 
     def fresh(self, rec: OutputRecord, structural: list[str], digests: Digests) -> bool:
         if any(k not in rec.deps for k in structural):
             return False
         return all(digests.value(k) == v for k, v in rec.deps.items())
 
-    def reuse(self, rec: OutputRecord, staging: Path) -> bool:
-        """Hard-link the previous output into staging when it is still the file we wrote."""
-        old = self.public / rec.path
+    def still_ours(self, rec: OutputRecord) -> bool:
+        """The previous output is still the file we wrote (not edited or removed by hand since)."""
         try:
-            st = old.stat()
+            st = (self.public / rec.path).stat()
         except OSError:
             return False
-        if st.st_size != rec.size or st.st_mtime_ns != rec.mtime_ns:
-            return False  # changed by hand since: rebuild it
-        target = staging / rec.path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        return st.st_size == rec.size and st.st_mtime_ns == rec.mtime_ns
+
+    def unchanged(self, plan: Plan, previous: dict, sitemap: bytes) -> bool:
+        if plan.todo or plan.place or set(previous) != {r.path for r in plan.keep}:
+            return False
         try:
-            os.link(old, target)
+            return (self.public / "sitemap.xml").read_bytes() == sitemap and \
+                (self.public / MANIFEST_REL).is_file()
         except OSError:
-            shutil.copy2(old, target)
-        return True
+            return False
+
+    def link_unchanged(self, plan: Plan, staging: Path) -> None:
+        """Hard-link every still-valid output of the previous build into staging."""
+        made: set[Path] = set()
+        for rec in plan.keep:
+            target = staging / rec.path
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            try:
+                os.link(self.public / rec.path, target)
+            except OSError:
+                shutil.copy2(self.public / rec.path, target)
+            self.records[rec.path] = rec
+            self.files[rec.path] = (rec.sha256, rec.size)
+        self.report.pages_reused += len(plan.keep_pages)
+        self.report.files_reused += len(plan.keep) - len(plan.keep_pages)
+
+    def place_files(self, plan: Plan, staging: Path) -> None:
+        """Copy changed assets; link media renditions from the cache (same content, no copy)."""
+        for f in plan.place:
+            target = staging / f.output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if "media" in f.deps:
+                try:
+                    os.link(f.source, target)
+                except OSError:
+                    shutil.copyfile(f.source, target)
+            else:
+                shutil.copyfile(f.source, target)
+            st = target.stat()
+            sha = sha256_file(target)
+            self.records[f.output] = OutputRecord(f.output, f.deps, sha, st.st_size, st.st_mtime_ns)
+            self.files[f.output] = (sha, st.st_size)
+            self.report.files_written += 1
 
     def render(self, site: Site, todo: list[Job], digests: Digests, staging: Path, media_html) -> None:
         if not todo:
@@ -382,37 +438,16 @@ class Builder:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
             raise BuildFailed(list(unique.values()))
 
-    def copy_assets(self, site: Site, previous: dict, staging: Path) -> None:
-        for asset in site.assets:
-            if asset.media:
-                continue  # published by the media step, never as the original file
-            st = asset.source.stat()
-            deps = {"stat:" + str(asset.source): f"{st.st_size}:{st.st_mtime_ns}"}
-            rec = previous.get(asset.output)
-            if rec and rec.deps == deps and self.reuse(rec, staging):
-                self.records[asset.output] = rec
-                self.files[asset.output] = (rec.sha256, rec.size)
-                self.report.files_reused += 1
-                continue
-            target = staging / asset.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(asset.source, target)
-            sha = sha256_file(target)
-            tst = target.stat()
-            self.records[asset.output] = OutputRecord(asset.output, deps, sha, tst.st_size, tst.st_mtime_ns)
-            self.files[asset.output] = (sha, tst.st_size)
-            self.report.files_written += 1
-
-    def write_sitemap(self, renderer: PageRenderer, staging: Path) -> None:
+    def sitemap(self, renderer: PageRenderer) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for out in sorted(o for o in self.files if o.endswith("index.html")):
+        for out in sorted(j.output for j in renderer.jobs()):
             url = absolute(self.cfg.base_url, out[: -len("index.html")])
             page = renderer.by_url.get(out[: -len("index.html")])
             lastmod = f"<lastmod>{day(page.date)}</lastmod>" if page and page.date else ""
             lines.append(f"<url><loc>{xml_escape(url)}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
-        self._write(staging, "sitemap.xml", "\n".join(lines).encode())
+        return "\n".join(lines).encode()
 
     def _write(self, staging: Path, rel: str, data: bytes) -> None:
         target = staging / rel

@@ -28,9 +28,22 @@ def test_noop_rebuild_renders_nothing(tmp_path):
     write_site(tmp_path, BASIC)
     rebuild(tmp_path)
     before = mtimes(tmp_path)
+    inode = (tmp_path / "public").stat().st_ino
     report = rebuild(tmp_path)
     assert report.pages_written == 0 and report.pages_reused == 9
     assert mtimes(tmp_path) == before
+    assert (tmp_path / "public").stat().st_ino == inode  # nothing to write: public/ is not even swapped
+
+
+def test_a_deleted_output_is_written_again(tmp_path):
+    write_site(tmp_path, BASIC)
+    rebuild(tmp_path)
+    (tmp_path / "public/demo/news/b/index.html").unlink()
+    (tmp_path / "public/demo/policy/doc/file.pdf").unlink()
+    report = rebuild(tmp_path)
+    assert report.pages_written == 1 and report.files_written == 1
+    assert (tmp_path / "public/demo/news/b/index.html").is_file()
+    assert (tmp_path / "public/demo/policy/doc/file.pdf").read_bytes() == b"%PDF-1.4 test"
 
 
 def test_body_edit_rerenders_only_that_page(tmp_path):

@@ -114,8 +114,10 @@ class PageRenderer:
         url_to = partial(relative, job.page_url)
         recorded: dict[str, str] = {}
         warnings: list[str] = []
-        content, toc = ("", "") if page.kind == "media" else self.markdown_for(page, job.page_url, recorded, warnings,
-                                                                              url_to)
+        # A column's intro shows on its first list page only: rendering it again on every one of
+        # hundreds of list pages would make large columns quadratic.
+        skip_body = page.kind == "media" or (job.kind == "list" and job.number > 1)
+        content, toc = ("", "") if skip_body else self.markdown_for(page, job.page_url, recorded, warnings, url_to)
         ctx = {
             "site": self.cfg, "identity": self.cfg.identity, "page": page, "topic": topic, "column": col,
             "content": Markup(content), "toc": Markup(toc), "url": url_to,
