@@ -21,6 +21,7 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	touch $@
 
 run: $(STAMP)
+	$(BIN)/python site_src/tools/make_sample_media.py
 	$(BIN)/zhuanti build
 	$(BIN)/zhuanti check
 	@echo "Output: $(CURDIR)/public/index.html"
