@@ -290,6 +290,10 @@ def _anchor(prefix: str, name: str, index: int) -> str:
     return f"{prefix}-{index}-{slug}" if slug else f"{prefix}-{index}"
 
 
+# The media index shows a grid of ~320 px cells: a phone's full width, else one cell.
+GRID_SIZES = "(max-width: 480px) 100vw, 320px"
+
+
 def catalog_for_topic(site: SiteConfig, slug: str, page_url: str, outputs: dict[Path, str] | None = None,
                       library: Any = None) -> dict:
     """Template data for the media index page of topic ``slug`` rendered at ``page_url``.
@@ -323,7 +327,7 @@ def catalog_for_topic(site: SiteConfig, slug: str, page_url: str, outputs: dict[
                                 "html": Markup(""), "href": "", "duration": "", "width": None, "height": None}
         if entry is not None:
             prefix = url_prefix(page_url, entry.url_dir)
-            item["html"] = Markup(entry.html(title, prefix))
+            item["html"] = Markup(entry.html(title, prefix, sizes=GRID_SIZES))
             item["href"] = prefix + entry.main_name(quoted=True)
             item["duration"] = _duration_text(getattr(entry, "duration", None))
             item["width"], item["height"] = entry.width, entry.height

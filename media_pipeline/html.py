@@ -67,6 +67,7 @@ def video_html(entry: VideoEntry, alt: str, url_prefix: str) -> str:
     if out.captions:
         parts.append(f"<track{_attrs(kind='captions', srclang='zh', label='中文', src=_url(url_prefix, entry.name(out.captions.as_posix())), default=True)}>")
     download = _url(url_prefix, entry.name(top.path.as_posix()))
-    parts.append(f'<p>您的浏览器不支持播放视频，请<a{_attrs(href=download, download=True)}>下载视频（MP4，{escape(top.label)}）</a>观看。</p>')
+    # Fallback as phrasing content (no <p>): the video may sit inside a paragraph.
+    parts.append(f'您的浏览器不支持播放视频，请<a{_attrs(href=download, download=True)}>下载视频（MP4，{escape(top.label)}）</a>观看。')
     parts.append("</video>")
     return "".join(parts)

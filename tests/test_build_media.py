@@ -120,3 +120,24 @@ def test_manifest_lists_published_renditions(media_site):
     listed = {f["path"] for f in load_manifest(pub)["files"]}
     on_disk = {p.relative_to(pub).as_posix() for p in pub.rglob("*") if p.is_file() and ".zhuanti" not in p.parts}
     assert listed == on_disk
+
+
+def test_a_video_alone_in_its_paragraph_is_a_block_with_captions_and_no_nested_paragraph(media_site):
+    (media_site / "topics/expo/news/day1/clip.srt").write_text(
+        "1\n00:00:00,000 --> 00:00:00,900\n开幕式现场\n", encoding="utf-8")
+    build_site(media_site, BuildOptions())
+    html = (media_site / "public/expo/news/day1/index.html").read_text(encoding="utf-8")
+    doc = page(media_site / "public/expo/news/day1/index.html")
+    video = doc.css_first("div.media > video")
+    assert video is not None and video.css("p") == []
+    assert video.css_first("track[kind=captions]").attributes["srclang"] == "zh"
+    assert "<p><video" not in html
+    assert not (media_site / "public/expo/news/day1/clip.srt").exists()  # published as WebVTT only
+
+
+def test_a_missing_photo_fails_the_build_naming_the_page_and_line(media_site):
+    (media_site / "topics/expo/news/gone.md").write_text(md("缺图", "第一段。\n\n![现场](missing.jpg)"), encoding="utf-8")
+    with pytest.raises(BuildFailed) as info:
+        build_site(media_site, BuildOptions())
+    (err,) = info.value.errors
+    assert err.path.endswith("news/gone.md") and err.line == 7 and "missing.jpg" in err.message

@@ -22,6 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from builder.errors import ContentError
 from builder.i18n import tr
 from builder.render.urls import relative
+from media_pipeline import MEDIA_EXTS
 
 MEDIA_ATTR = "data-zhuanti-media"
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -104,6 +105,17 @@ class LinkRewriter(Treeprocessor):
         if target in ctx.media_sources and el.tag == "img":
             el.set(MEDIA_ATTR, target)
             ctx.used_media.append(target)
+            return
+        if el.tag == "img" and target and target not in ctx.assets \
+                and posixpath.splitext(target)[1].lower() in MEDIA_EXTS:
+            message = tr("图片或视频文件不存在：{t}", "photo or video file does not exist: {t}", t=parts.path)
+            if ctx.strict:
+                ctx.errors.append(ContentError(message, ctx.source, line=ctx.line_of(href), hint=tr(
+                    "请把文件放到专题目录中，并检查路径（相对于本文件 {s}）。",
+                    "put the file in the topic folder and check the path (relative to this file, {s}).",
+                    s=ctx.source.name)))
+            else:
+                ctx.warnings.append(f"{ctx.source}:{ctx.line_of(href) or ctx.body_line}: {message}")
             return
         output = ctx.assets.get(target) if target else None
         if output is not None:

@@ -22,6 +22,9 @@ from builder.render.templates import Templates
 from builder.render.urls import absolute, relative
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
+# A photo or video alone in its paragraph replaces the paragraph (a <video> inside <p> is fine, but
+# a <figure>-like block is what authors mean by a line holding just the media).
+MEDIA_PARAGRAPH = re.compile(r"<p>(<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>)</p>')
 ATTR = re.compile(r'\b(alt|src)="([^"]*)"')
 
 
@@ -176,6 +179,11 @@ class PageRenderer:
         for target, url in lc.used_links.items():
             recorded["url:" + target] = url
         if lc.used_media:
+            def media_block(m: re.Match) -> str:
+                inner = MEDIA_IMG.match(m.group(1))
+                return f'<div class="media">{self.replace_media(inner, page, page_url, recorded, url_to)}</div>'
+
+            html = MEDIA_PARAGRAPH.sub(media_block, html)
             html = MEDIA_IMG.sub(lambda m: self.replace_media(m, page, page_url, recorded, url_to), html)
         return html, toc
 
