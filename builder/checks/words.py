@@ -278,7 +278,7 @@ class WordMatcher:
     # The Rust automata cannot be pickled: workers rebuild them on first use.
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("_ac", "_allow_ac", "_opencc"):
+        for key in ("_ac", "_allow_ac", "_opencc", "_fold_search"):
             state.pop(key, None)
         return state
 
@@ -328,15 +328,37 @@ class WordMatcher:
                 table[c] = f
         return table
 
+    @cached_property
+    def _fold_search(self) -> re.Pattern | None:
+        """Finds the characters of a text that fold, in C (a set of every character costs more).
+
+        One character class: the BMP characters of the table as a bitmap, the rest as one range
+        whose characters are checked against the table afterwards.
+        """
+        table = self._folding
+        if not table:
+            return None
+        bmp = "".join(re.escape(c) for c in sorted(table) if c <= "\uffff")
+        return re.compile(f"[{bmp}\U00010000-\U0010ffff]")
+
     def normalize(self, text: str) -> tuple[str, OffsetMap | None]:
         """The matching form of ``text`` and a map back to ``text`` (None: positions are unchanged)."""
         table = self._folding
         norm, omap = text, None
-        chars = set(text) if table or self.t2s else set()
-        present = {c: table[c] for c in chars.intersection(table)}
+        if self.t2s:  # the conversion needs every character of the text anyway
+            chars = set(text)
+            present = {c: table[c] for c in chars.intersection(table)}
+        else:
+            search = self._fold_search
+            chars = set()
+            present = {c: table[c] for c in set(search.findall(text)).intersection(table)} if search else {}
         if present:
             if all(len(f) == 1 for f in present.values()):
-                norm = text.translate(str.maketrans(present))
+                if present.keys().isdisjoint(present.values()):  # a few replaces in C beat a translate
+                    for c, f in present.items():
+                        norm = norm.replace(c, f)
+                else:
+                    norm = text.translate(str.maketrans(present))
             else:
                 norm, omap = _fold_expanding(text, present)
             chars = chars.difference(present).union(*present.values())
