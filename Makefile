@@ -37,6 +37,7 @@ system-packages:
 	fi
 
 test: $(TEST_STAMP) system-packages
+	$(BIN)/ruff check builder media_pipeline tests bench site_src/tools
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: $(STAMP)
@@ -44,7 +45,7 @@ bench: $(STAMP)
 	@for f in bench/media_*.py bench/checks*.py; do [ -f "$$f" ] && $(BIN)/python "$$f" || echo "FAILED: $$f"; done
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check builder media_pipeline tests bench
+	$(BIN)/ruff check builder media_pipeline tests bench site_src/tools
 
 clean:
 	rm -rf public .zhuanti-cache bench/out

@@ -1,7 +1,8 @@
 """The build as one readable sequence of timed steps:
 
-load config → load content → process media → plan (build state) → render pages → copy assets
-→ sitemap → manifest → swap public/ → save state.
+load config → load content → process media (cached) → plan against the build state (nothing
+changed: stop, public/ stays as it is) → link unchanged outputs into staging → copy assets, link
+renditions → render pages → sitemap → manifest → swap public/ → save the build state.
 """
 
 from __future__ import annotations
