@@ -371,8 +371,9 @@ def _missing_packages(exc: ImportError) -> ConfigError:
         tr("浏览器检查需要 Python 包 playwright 和 axe-playwright-python（缺少 {m}）",
            "the browser check needs the Python packages playwright and axe-playwright-python ({m} is missing)",
            m=exc.name or exc),
-        hint=tr("请安装：pip install playwright axe-playwright-python（不要运行 playwright install）",
-                "install them: pip install playwright axe-playwright-python (do not run playwright install)"))
+        hint=tr("请安装：pip install playwright axe-playwright-python（浏览器使用系统的 /usr/bin/chromium，无需另行下载）",
+                "install them: pip install playwright axe-playwright-python (the browser is the system's "
+                "/usr/bin/chromium; nothing else to download)"))
 
 
 def _sync_playwright():
