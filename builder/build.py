@@ -168,14 +168,8 @@ class MediaHtml:
     catalogs: dict = field(default_factory=dict)  # topic slug → media index data
 
     def __call__(self, source: str, alt: str, page_url: str) -> str | None:
-        from media_pipeline.library import url_prefix
-
         entry = self.entries.get(source)
-        if entry is None:
-            return None
-        if not alt and entry.sidecar:
-            alt = entry.sidecar.title
-        return entry.html(alt, url_prefix(page_url, entry.url_dir))
+        return entry.page_html(alt, page_url) if entry is not None else None
 
     def key(self, source: str) -> str:
         entry = self.entries.get(source)

@@ -104,6 +104,13 @@ class _Entry:
         name = self._main()
         return quote(name, safe="/") if quoted else name
 
+    def page_html(self, alt: str, page_url: str, sizes: str = DEFAULT_SIZES) -> str:
+        """The snippet for a page at directory URL ``page_url`` (renditions linked relative to it);
+        an empty ``alt`` falls back to the sidecar's title."""
+        if not alt and self.sidecar:
+            alt = self.sidecar.title
+        return self.html(alt, url_prefix(page_url, self.url_dir), sizes)
+
 
 @dataclass
 class ImageEntry(_Entry):
@@ -460,9 +467,7 @@ class MediaLibrary:
         """``html`` for a page at directory URL ``page_url`` (e.g. ``demo/news/a/``): the
         renditions are linked relative to the page, like every other link the build writes."""
         entry = self.lookup(source, output)
-        if entry is None:
-            return None
-        return self.html(source, alt, url_prefix(page_url, entry.url_dir), output, sizes)
+        return entry.page_html(alt, page_url, sizes) if entry is not None else None
 
     def publish_into(self, out_root: Path, source: Path, output: str | None = None) -> list[str]:
         """Hard-link (or copy) the renditions of ``source`` into ``out_root``; returns the output
