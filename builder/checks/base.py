@@ -86,6 +86,9 @@ class HtmlDoc:
         return self.rel == "index.html"
 
 
+_UTF8_DECLARED = re.compile(rb"charset\s*=\s*[\"']?\s*utf-?8", re.IGNORECASE)
+
+
 def decode_html(data: bytes) -> str:
     """Decode page bytes: BOM (UTF-8/UTF-16), then UTF-8, then the charset the page declares, then GB18030.
 
@@ -107,9 +110,6 @@ def decode_html(data: bytes) -> str:
         if enc.encode() in head:
             return data.decode("gb18030" if enc.startswith("gb") else enc, errors="replace")
     return data.decode("gb18030", errors="replace")
-
-
-_UTF8_DECLARED = re.compile(rb"charset\s*=\s*[\"']?\s*utf-?8", re.IGNORECASE)
 
 
 class Check(Protocol):

@@ -9,6 +9,7 @@ for tests that want to look at a built page (screenshots, the 360 px no-scroll t
 from __future__ import annotations
 
 import functools
+import html as html_lib
 import http.server
 import re
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urljoin
 
 from builder.checks.base import Finding, HtmlDoc, decode_html
 from builder.errors import ConfigError, ZhuantiError
@@ -497,6 +498,11 @@ class BrowserCheck:
 
     def _check_page(self, session: BrowserSession, tab, rel: str) -> list[Finding]:
         url = page_url(session.base_url, rel)
+        declared = _meta_refresh_target(_read_source(self.root / rel))
+        if declared:
+            # A declared <meta refresh> redirect is known from the source; waiting for it in the
+            # browser races its timer (it may fire before or after the measurements).
+            return [_redirected(rel, urljoin(url, declared), session.base_url)]
         try:
             response = tab.goto(url, wait_until="load")
         except Exception as exc:
@@ -572,6 +578,21 @@ def _first_line(exc: BaseException) -> str:
 
 class _Navigated(Exception):
     """The page replaced itself with another one while it was being checked."""
+
+
+_META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
+_REFRESH = re.compile(r"""http-equiv\s*=\s*["']?refresh\b""", re.IGNORECASE)
+_REFRESH_URL = re.compile(r"""content\s*=\s*["']?\s*\d*\s*[;,]\s*url\s*=\s*['"]?([^"'>\s]+)""", re.IGNORECASE)
+
+
+def _meta_refresh_target(source: str) -> str | None:
+    """Where a page's <meta http-equiv=refresh> sends the reader (attributes in any order)."""
+    for tag in _META_TAG.findall(source[:20000]):
+        if _REFRESH.search(tag):
+            m = _REFRESH_URL.search(tag)
+            if m:
+                return html_lib.unescape(m.group(1))
+    return None
 
 
 def _redirected(rel: str, url: str, base_url: str | None) -> Finding:
