@@ -114,6 +114,8 @@ def _retention(backend, target: Target, live: str, now) -> list[Release]:
     removed = expired(backend.releases(), live, target.keep, target.keep_days, now)
     for rel in removed:
         backend.remove_release(rel.id)
+    if removed:
+        backend.collect_garbage()
     return removed
 
 

@@ -258,6 +258,10 @@ class FolderBackend:
         for name in (files_name(rid), summary_name(rid)):
             self.ops.remove(name)
 
+    def collect_garbage(self) -> int:
+        """Nothing to collect: a release folder goes with its files (shared inodes stay while linked)."""
+        return 0
+
     def verify(self, rid: str, files: dict[str, FileEntry]) -> VerifyResult:
         return compare(rid, self.label, files, self.ops.hash_files(f"releases/{rid}"))
 

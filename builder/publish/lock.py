@@ -30,6 +30,9 @@ def stale_reason(content: bytes, timeout: int, now: float | None = None) -> str 
         host, pid, since = str(info["host"]), int(info["pid"]), float(info["since"])
     except (ValueError, KeyError, TypeError):
         return tr("锁文件内容无法识别", "the lock file is unreadable")
+    if host == socket.gethostname() and pid == os.getpid():
+        # This very process: an earlier attempt failed and could not remove it (connection lost).
+        return tr("本进程上次失败的发布留下的锁", "left by an earlier failed attempt of this process")
     if host == socket.gethostname() and not _alive(pid):
         return tr("持有锁的进程 {p} 已不存在", "the process {p} that held it is gone", p=pid)
     if now - since > timeout:
