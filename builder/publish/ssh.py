@@ -160,11 +160,15 @@ def ssh_backend(target: SshTarget) -> Iterator[FolderBackend]:
     try:
         yield FolderBackend(ops, target.name)
     except CONNECTION_ERRORS as exc:
-        raise PublishError(tr("与 {h} 的连接中断：{e}；在线版本未切换，重新运行即可",
-                              "the connection to {h} was lost: {e}; the live release was not switched, "
-                              "run the command again", h=_host_id(target), e=exc or exc.__class__.__name__)) from None
+        raise connection_lost(target, str(exc) or exc.__class__.__name__) from None
     finally:
         client.close()
+
+
+def connection_lost(target: SshTarget, detail: str) -> PublishError:
+    return PublishError(tr("与 {h} 的连接中断：{e}；在线版本未切换，重新运行即可",
+                           "the connection to {h} was lost: {e}; the live release was not switched, "
+                           "run the command again", h=_host_id(target), e=detail))
 
 
 class SshOps(FolderOps):
@@ -191,8 +195,14 @@ class SshOps(FolderOps):
         chan_in.channel.shutdown_write()
         data, errors = out.read(), err.read()
         if out.channel.recv_exit_status() != 0:
-            raise _remote_error(what or command, errors.decode("utf-8", "replace").strip(), self.where)
+            raise self._fail(what or command, errors.decode("utf-8", "replace").strip())
         return data
+
+    def _fail(self, what: str, errors: str) -> PublishError:
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            return connection_lost(self.target, errors)
+        return _remote_error(what, errors, self.where)
 
     # -- FolderOps ---------------------------------------------------------------------------------
     def entries(self, rel: str) -> list[str] | None:
@@ -228,7 +238,7 @@ class SshOps(FolderOps):
                 f.write(data)
             self.sftp.posix_rename(tmp, path)
         except OSError as exc:
-            raise _remote_error(tr("写入 {p}", "writing {p}", p=path), str(exc), self.where) from exc
+            raise self._fail(tr("写入 {p}", "writing {p}", p=path), str(exc)) from exc
 
     def create_exclusive(self, rel: str, data: bytes) -> bool:
         try:
@@ -339,10 +349,8 @@ class SshOps(FolderOps):
             errors = proc.stderr.read().decode("utf-8", "replace").strip()
             if proc.wait() != 0:
                 if proc.returncode in (12, 30, 35, 255) and not _is_disk_full(errors):
-                    raise PublishError(tr("上传中断（rsync 退出码 {c}）：{e}；在线版本未切换，重新运行即可",
-                                          "the upload broke off (rsync exit {c}): {e}; the live release was not "
-                                          "switched, run the command again", c=proc.returncode, e=errors))
-                raise _remote_error("rsync", errors, self.where)
+                    raise connection_lost(self.target, f"rsync exit {proc.returncode}: {errors}")
+                raise self._fail("rsync", errors)
 
     def _upload_sftp(self, public: Path, base: str, files: list[FileEntry], transfer: Transfer) -> None:
         dest = self._abs(base)
@@ -359,7 +367,7 @@ class SshOps(FolderOps):
                 sftp.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
                 sftp.posix_rename(tmp, remote)  # replaces the hard link, never writes through it
             except OSError as exc:
-                raise _remote_error(tr("上传 {p}", "uploading {p}", p=f.path), str(exc), self.where) from exc
+                raise self._fail(tr("上传 {p}", "uploading {p}", p=f.path), str(exc)) from exc
             transfer.done(f.path, f.size)
 
     def rename(self, src: str, dst: str) -> None:
