@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 from pathlib import Path
 
-from builder import ui
-from builder.content.frontmatter import CST
+from builder import clock, ui
 from builder.errors import ConfigError
 from builder.i18n import tr
 from builder.resources import builtin_theme_dir, default_words_dir
@@ -137,7 +135,7 @@ def new_topic(root: Path, slug: str, title: str, blueprint: str = "default") -> 
     target = root / "topics" / slug
     if target.exists():
         raise ConfigError(tr("专题 {p} 已存在，未做任何改动", "topic {p} already exists; nothing was changed", p=target), target)
-    today = dt.datetime.now(CST).date().isoformat()
+    today = clock.today().isoformat()  # the site's zone (Asia/Shanghai by default), builder.clock
     files = BLUEPRINTS[blueprint](title.strip(), today)
     for rel, text in files.items():
         path = target / rel
