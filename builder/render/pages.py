@@ -68,7 +68,7 @@ class PageRenderer:
         self.cfg = site.config
         self.minify = minify
         self.media_html = media_html
-        self.markdown = MarkdownRenderer()
+        self.markdown = MarkdownRenderer(self.cfg)  # sanitized unless [build] unsafe_html
         self.templates = Templates(self.cfg, filters={"pubdate": pubdate, "day": day})
         self.by_url: dict[str, Page] = {p.url: p for p in site.all_pages()}
         self.topics = {t.slug: t for t in site.topics}
