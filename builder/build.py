@@ -44,6 +44,10 @@ class BuildOptions:
     minify: bool = True
     clean: bool = False
     now: dt.datetime | None = None
+    # Where to write instead of site.toml's output (serve writes its preview under .zhuanti-cache/).
+    output: Path | None = None
+    # Preview mode (zhuanti serve): drafts and future pages shown with a badge, HTML unminified.
+    preview: bool = False
 
 
 @dataclass
@@ -57,6 +61,8 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # outputs (re)written by this build, under output
+    removed: list[str] = field(default_factory=list)  # outputs of the previous build that are gone
 
 
 def _h(value) -> str:
@@ -180,8 +186,8 @@ class MediaHtml:
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html) -> None:
-    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify)
+def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False) -> None:
+    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview)
     _worker["staging"] = Path(staging)
 
 
@@ -233,9 +239,14 @@ class Builder:
     def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
         self.cfg = cfg
         self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
-        self.public = cfg.output_dir
+        if options.preview:
+            self.opts.drafts = self.opts.future = True
+            self.opts.minify = False
+        self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
-        self.state = BuildState(cfg.cache_dir / STATE_FILE)
+        # One build state per output folder: the preview's outputs are not public/'s.
+        self.state = BuildState(cfg.cache_dir / (STATE_FILE if options.output is None else
+                                                 f"build-state-{_h(str(self.public))[:12]}.sqlite"))
         self.records: dict[str, OutputRecord] = {}
         self.files: dict[str, tuple[str, int]] = {}  # output → (sha256, size)
 
@@ -260,8 +271,9 @@ class Builder:
         self.site = site
         previous = {} if self.opts.clean else self.state.load()
         media_html, media_files = self.step("media", self.process_media)
-        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify)
-        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify]))
+        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview)
+        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify,
+                                              self.opts.preview]))
         plan = self.step("plan", self.plan, renderer, digests, previous, media_files)
         sitemap = self.sitemap(renderer)
         if self.unchanged(plan, previous, sitemap):
@@ -282,6 +294,7 @@ class Builder:
             discard(staging)
             raise
         self.state.save(self.records)
+        self.report.removed = sorted(set(previous) - set(self.records))
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
@@ -393,6 +406,7 @@ class Builder:
             sha = sha256_file(target)
             self.records[f.output] = OutputRecord(f.output, f.deps, sha, st.st_size, st.st_mtime_ns)
             self.files[f.output] = (sha, st.st_size)
+            self.report.written.append(f.output)
             self.report.files_written += 1
 
     def render(self, site: Site, todo: list[Job], digests: Digests, staging: Path, media_html) -> None:
@@ -402,7 +416,7 @@ class Builder:
         errors: list[ZhuantiError] = []
         with ui.progress(tr("渲染页面", "rendering pages"), len(todo)) as advance:
             if jobs <= 1:
-                _init_worker(site, self.opts.minify, str(staging), media_html)
+                _init_worker(site, self.opts.minify, str(staging), media_html, self.opts.preview)
                 results = []
                 for job in todo:
                     results.extend(_render_jobs([job]))
@@ -412,7 +426,8 @@ class Builder:
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
                 results = []
                 with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                         initargs=(site, self.opts.minify, str(staging), media_html)) as pool:
+                                         initargs=(site, self.opts.minify, str(staging), media_html,
+                                                   self.opts.preview)) as pool:
                     for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
                         results.extend(result)
                         advance(len(chunk))
@@ -427,6 +442,7 @@ class Builder:
             deps.update(recorded)
             self.records[output] = OutputRecord(output, deps, sha, size, mtime_ns)
             self.files[output] = (sha, size)
+            self.report.written.append(output)
             self.report.pages_written += 1
         if errors:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
@@ -479,6 +495,22 @@ class Builder:
         target = staging / MANIFEST_REL
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dump_manifest(data), encoding="utf-8")
+
+
+class Engine:
+    """A build that stays alive between runs (``zhuanti serve``): ``build(changed)`` brings the
+    output up to date after the given source paths changed (``None``: look at everything)."""
+
+    def __init__(self, root: Path, options: BuildOptions | None = None) -> None:
+        self.root = root
+        self.options = options or BuildOptions()
+
+    def build(self, changed=None) -> BuildReport:
+        cfg = load_site_config(self.root)
+        return Builder(cfg, dataclasses.replace(self.options)).run()
+
+    def close(self) -> None:
+        pass
 
 
 def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:

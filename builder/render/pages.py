@@ -61,12 +61,13 @@ def page_count(column: Column) -> int:
 
 
 class PageRenderer:
-    def __init__(self, site: Site, media_html=None, minify: bool = True) -> None:
+    def __init__(self, site: Site, media_html=None, minify: bool = True, preview: bool = False) -> None:
         """``media_html(source_rel, alt, page_url) -> str | None`` renders a photo or video; it also
         has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
         self.site = site
         self.cfg = site.config
         self.minify = minify
+        self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
         self.markdown = MarkdownRenderer(self.cfg)  # sanitized unless [build] unsafe_html
         self.templates = Templates(self.cfg, filters={"pubdate": pubdate, "day": day})
@@ -129,7 +130,7 @@ class PageRenderer:
             "canonical": absolute(self.cfg.base_url, job.page_url),
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
-            "site_pages": self.site.pages,
+            "site_pages": self.site.pages, "preview": self.preview,
         }
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
