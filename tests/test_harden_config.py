@@ -129,6 +129,13 @@ def test_front_matter_keywords_go_into_the_keywords_meta(tmp_path):
     assert meta.attributes["content"] == "规划,住房,新闻"
 
 
+def test_site_keywords_go_into_the_home_page_keywords_meta(tmp_path):
+    write_site(tmp_path, BASIC, site_toml=SITE_TOML.replace('language = "zh-CN"', 'language = "zh-CN"\nkeywords = ["规划", "专题"]'))
+    build_site(tmp_path, BuildOptions())
+    meta = page(tmp_path / "public/index.html").css_first('meta[name="Keywords"]')
+    assert meta.attributes["content"] == "规划,专题"
+
+
 @pytest.mark.parametrize("data", [b"---\rtitle: \xe6\x97\xa7Mac\rdate: 2026-01-01\r---\r\r\xe6\xad\xa3\xe6\x96\x87\r",
                                   b"\xef\xbb\xbf\xef\xbb\xbf---\ntitle: \xe6\x97\xa7Mac\ndate: 2026-01-01\n---\n\n\xe6\xad\xa3\xe6\x96\x87\n"],
                          ids=["cr-only", "double-bom"])

@@ -225,6 +225,8 @@ class PageRenderer:
                      ("ColumnKeywords", ",".join(topic.config.tags or [topic.title])), ("ColumnType", "专题专栏")]
         elif page.kind == "home":
             tags += [("ColumnName", "首页"), ("ColumnType", "首页")]
+            if cfg.keywords:  # site.toml keywords
+                tags.append(("Keywords", ",".join(cfg.keywords)))
         elif page.kind in ("detail", "record"):
             tags += [("ArticleTitle", page.title), ("PubDate", pubdate(page.date)),
                      ("ContentSource", str(page.meta.get("source") or cfg.identity.organizer))]
