@@ -52,6 +52,13 @@ def test_a_symbolic_link_to_outside_the_site_is_refused_naming_it(tmp_path, outs
     assert not (root / "public").exists()
 
 
+def test_new_topic_does_not_write_through_a_symlinked_topics_folder(tmp_path, outside, capsys):
+    root = write_site(tmp_path / "site", {})
+    os.symlink(outside, root / "topics")
+    assert main(["new", "topic", "zhuyou", "--title", "住有所居", "--root", str(root)]) == 2
+    assert "topics" in capsys.readouterr().err and not (outside / "zhuyou").exists()
+
+
 @pytest.mark.parametrize("setting, field", [('theme = "/etc"', "theme"), ('theme = "../.."', "theme"),
                                             ('output = ".zhuanti-cache"', "output"),
                                             ('output = ".zhuanti-cache/public"', "output")])
