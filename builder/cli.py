@@ -17,7 +17,7 @@ COMMANDS = {
     "new": "builder.scaffold:new_command",
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
-    "media": "media_pipeline.command:media_command",
+    "media": "builder.media:media_command",
 }
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from builder.errors import MediaError
-from builder.i18n import tr
 from media_pipeline import check_source_file
+from media_pipeline.errors import MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe, ffprobe_exe, stderr_reason
+from media_pipeline.i18n import tr
 
 # How many packets of the video stream to read while looking for the first decodable picture
 # (a clip cut out of a broadcast may start several seconds before its first keyframe).

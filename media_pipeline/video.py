@@ -20,9 +20,9 @@ from typing import Any
 
 import ffmpeg as ffmpeg_python
 
-from builder.errors import ConfigError, MediaError
-from builder.i18n import tr
+from media_pipeline.errors import MediaConfigError, MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe, stderr_reason
+from media_pipeline.i18n import tr
 from media_pipeline.probe import VideoInfo, probe, truncated_or_corrupt
 
 # Bump when the output of the same source and parameters changes (it is part of VideoParams.key()).
@@ -102,7 +102,7 @@ class VideoParams:
 
     @classmethod
     def from_config(cls, media: Any, source: Path | str | None = None) -> VideoParams:
-        """From builder.config.MediaConfig; a bad value is a ConfigError naming ``[media]`` field."""
+        """From ``MediaSettings``; a bad value is a MediaConfigError naming the ``[media]`` field."""
         names = {"heights": "video_heights", "crf": "video_crf", "maxrate_kbps": "video_maxrate_kbps",
                  "preset": "video_preset", "audio_kbps": "video_audio_kbps", "hls_min_seconds": "hls_min_seconds",
                  "hls_time": "hls_time", "poster_fraction": "video_poster_fraction",
@@ -115,7 +115,7 @@ class VideoParams:
             return cls(**values)
         except BadParameter as exc:
             name = f"media.{names[exc.field]}"
-            raise ConfigError(f"{name}: {exc.message}", source, field=name) from None
+            raise MediaConfigError(f"{name}: {exc.message}", source, field=name) from None
 
     def key(self) -> str:
         """Stable text of every parameter (plus the pipeline version), for the cache key."""
