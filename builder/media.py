@@ -168,6 +168,7 @@ def process_media(cfg: SiteConfig, site: Site, jobs: int | None, notes: list[str
     problems.extend(build_errors(report.failed))
     if problems:  # every other file was processed and cached first
         raise BuildFailed(problems)
+    notes.extend(report.notes)
     notes.append(report.line())
     entries = library.lookup_many(items)
     media = MediaHtml()
@@ -234,6 +235,8 @@ def media_command(args: Namespace) -> int:
         report = library.process([i.source for i in items], args.jobs, raise_errors=False)
     except MediaError as exc:
         raise build_error(exc) from None
+    for note in report.notes:
+        ui.warn(note)
     for err in report.failed:
         ui.error(str(err))
     ui.summary(report.line(), ok=report.ok)

@@ -187,6 +187,7 @@ class MediaReport:
     converted: list[str] = field(default_factory=list)  # photos made now
     reused: list[str] = field(default_factory=list)  # found in the cache
     failed: list[MediaError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # "file: remark" about files processed now
     seconds: float = 0.0
 
     @property
@@ -347,6 +348,9 @@ class MediaLibrary:
                 source = Path(task.source)
                 if result.get("ok"):
                     self._results[source] = (signatures[source], result["result"])
+                    note = self._note(source, result["result"])
+                    if note:
+                        report.notes.append(f"{self.rel(source)}: {note}")
                     (report.transcoded if task.kind == "video" else report.converted).append(self.rel(source))
                     for copy in copies[task.key]:
                         self._results[copy] = (signatures[copy], result["result"])
@@ -361,6 +365,14 @@ class MediaLibrary:
         if report.failed and raise_errors:
             raise MediaFailed(report.failed, report)
         return report
+
+    @staticmethod
+    def _note(source: Path, result: dict) -> str | None:
+        if result.get("kind") != "video":
+            return None
+        from media_pipeline.probe import container_mismatch
+
+        return container_mismatch(source, result.get("outputs", {}).get("container", ""))
 
     # ---- lookup -------------------------------------------------------------------------
     def lookup(self, source: Path, output: str | None = None) -> MediaEntry | None:
