@@ -26,6 +26,7 @@ from builder.content.model import Page, Site
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
+from builder.media import process_media
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
@@ -165,22 +166,6 @@ class Digests:
         return keys + extra
 
 
-@dataclass
-class MediaHtml:
-    """What pages need from the media step, as plain picklable data for render workers."""
-
-    entries: dict = field(default_factory=dict)  # rel source → media_pipeline MediaEntry
-    catalogs: dict = field(default_factory=dict)  # topic slug → media index data
-
-    def __call__(self, source: str, alt: str, page_url: str) -> str | None:
-        entry = self.entries.get(source)
-        return entry.page_html(alt, page_url) if entry is not None else None
-
-    def key(self, source: str) -> str:
-        entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
-
-
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
 
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
@@ -298,35 +283,9 @@ class Builder:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self) -> tuple[MediaHtml | None, list]:
-        """Photos and videos go through the media pipeline (cached by content). Returns what pages
-        need and the rendition files to publish — never the original file."""
-        media_assets = [a for a in self.site.assets if a.media]
-        if not media_assets:
-            return None, []
-        from media_pipeline.catalog import catalog_for_topic
-        from media_pipeline.library import MediaLibrary
-
-        library = MediaLibrary(self.cfg)
-        report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
-                                 raise_errors=False)
-        if report.failed:  # every other file was processed and cached first
-            raise BuildFailed(report.failed)
-        self.report.notes.append(report.line())
-        outputs = {a.source: a.output for a in media_assets}
-        entries = library.lookup_many(list(outputs), outputs)
-        media = MediaHtml()
-        files = []
-        for asset in media_assets:
-            entry = entries[asset.source]
-            media.entries[asset.source.relative_to(self.cfg.root).as_posix()] = entry
-            files.extend(PlannedFile(out, Path(cached), {"media": entry.key}) for cached, out in entry.files())
-        for topic in self.site.topics:
-            if topic.media_page:
-                catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
-                catalog["title"] = topic.media_page.title
-                media.catalogs[topic.slug] = catalog
-        return media, files
+    def process_media(self) -> tuple:
+        """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes)
 
     def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
         """Decide, without writing anything, which outputs are still valid and which must be made."""

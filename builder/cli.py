@@ -18,7 +18,7 @@ COMMANDS = {
     "new": "builder.scaffold:new_command",
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
-    "media": "media_pipeline.command:media_command",
+    "media": "builder.media:media_command",
     "publish": "builder.publish.command:publish_command",
     "rollback": "builder.publish.command:rollback_command",
     "releases": "builder.publish.command:releases_command",
