@@ -56,6 +56,14 @@ def day(value: dt.datetime | None) -> str:
     return clock.local(value).strftime("%Y-%m-%d") if value else ""
 
 
+def preview_badge(page: Page, now: dt.datetime) -> str | None:
+    """What zhuanti serve marks a page with: "draft" (草稿) or "scheduled" (定时发布, not yet published)."""
+    if page.meta.get("draft"):
+        return "draft"
+    at = page.meta.get("publish_at") or (page.date if page.kind == "detail" else None)
+    return "scheduled" if at and at > now else None
+
+
 def page_count(column: Column) -> int:
     return max(1, -(-len(column.pages) // column.paginate))
 
@@ -131,6 +139,7 @@ class PageRenderer:
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
             "site_pages": self.site.pages, "preview": self.preview,
+            "preview_badge": preview_badge(page, dt.datetime.now(CST)) if self.preview else None,
         }
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
@@ -170,7 +179,8 @@ class PageRenderer:
             return "", ""
         lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url, self.site.links,
                          self.site.excluded, self.assets, self.media_sources,
-                         strict=self.cfg.build.source_link_errors == "error")
+                         # the preview marks a missing target as a broken link in the page instead of failing
+                         strict=self.cfg.build.source_link_errors == "error" and not self.preview)
         html, toc = self.markdown.render(page.body, lc)
         if lc.errors:
             if len(lc.errors) == 1:
