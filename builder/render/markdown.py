@@ -73,7 +73,8 @@ class LinkRewriter(Treeprocessor):
             elif el.tag == "img" and el.get("src"):
                 self.rewrite(el, "src", ctx)
 
-    def rewrite(self, el: etree.Element, attr: str, ctx: LinkContext) -> None:
+    @staticmethod  # builder.render.engines calls it on the CommonMark engines' HTML too
+    def rewrite(el: etree.Element, attr: str, ctx: LinkContext) -> None:
         href = el.get(attr, "")
         if SCHEME.match(href) or href.startswith(("#", "/")):
             return
