@@ -22,6 +22,7 @@ from builder.errors import ConfigError
 from builder.i18n import tr
 
 CACHE_DIR = ".zhuanti-cache"
+MARKDOWN_ENGINES = ("pyromark", "cmarkgfm", "python-markdown")  # builder.render.engines
 
 
 @dataclass
@@ -91,6 +92,8 @@ class BuildConfig:
     # Raw HTML in Markdown is sanitized (scripts, event handlers, javascript:/data: URLs removed);
     # true publishes it as written (the site's editors are trusted; `check` still runs on the result).
     unsafe_html: bool = False
+    # builder.render.engines: "pyromark" (default), "cmarkgfm" or "python-markdown"
+    markdown_engine: str = "pyromark"
 
 
 @dataclass
@@ -271,6 +274,11 @@ def load_site_config(root: Path) -> SiteConfig:
     if cfg.build.source_link_errors not in ("error", "warning"):
         raise ConfigError(tr("source_link_errors 只能是 error 或 warning", "source_link_errors must be error or warning"),
                           path, field="build.source_link_errors")
+    if cfg.build.markdown_engine not in MARKDOWN_ENGINES:
+        guess = closest(cfg.build.markdown_engine, MARKDOWN_ENGINES)
+        raise ConfigError(tr("markdown_engine 只能是 {a}", "markdown_engine must be one of {a}",
+                             a=", ".join(MARKDOWN_ENGINES)), path, field="build.markdown_engine",
+                          hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else None)
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):

@@ -128,7 +128,8 @@ class LinkRewriter(Treeprocessor):
             elif el.tag == "img" and el.get("src"):
                 self.rewrite(el, "src", ctx)
 
-    def rewrite(self, el: etree.Element, attr: str, ctx: LinkContext) -> None:
+    @staticmethod  # builder.render.engines calls it on the CommonMark engines' HTML too
+    def rewrite(el: etree.Element, attr: str, ctx: LinkContext) -> None:
         href = el.get(attr, "")
         if SCHEME.match(href) or href.startswith(("#", "/")):
             return
@@ -187,6 +188,13 @@ class ZhuantiMarkdown(Extension):
         md.treeprocessors.register(LinkRewriter(md, self), "zhuanti_links", 5)
 
 
+def make_sanitizer(site_cfg=None) -> Sanitizer | None:
+    """The page sanitizer every Markdown engine applies; None when the site sets ``unsafe_html``."""
+    if site_cfg is not None and site_cfg.build.unsafe_html:
+        return None
+    return Sanitizer(site_cfg.check.allowed_domains if site_cfg else [], site_cfg.site_domain if site_cfg else "")
+
+
 class MarkdownRenderer:
     """One Python-Markdown instance, reset between pages (building it costs more than a page).
 
@@ -194,9 +202,7 @@ class MarkdownRenderer:
     without a site configuration it is sanitized with no iframe domains allowed."""
 
     def __init__(self, site_cfg=None) -> None:
-        unsafe = bool(site_cfg is not None and site_cfg.build.unsafe_html)
-        self.sanitizer = None if unsafe else Sanitizer(site_cfg.check.allowed_domains if site_cfg else [],
-                                                       site_cfg.site_domain if site_cfg else "")
+        self.sanitizer = make_sanitizer(site_cfg)
         self.ext = ZhuantiMarkdown()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "attr_list", "fenced_code", "footnotes", "sane_lists", self.ext],

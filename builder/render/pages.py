@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from builder import clock
 from builder.content.model import Column, Page, Site, Topic
-from builder.render.markdown import MEDIA_ATTR, LinkContext, MarkdownRenderer
+from builder.render.engines import make_renderer
+from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
 from builder.render.urls import absolute, relative
 
@@ -77,7 +78,7 @@ class PageRenderer:
         self.minify = minify
         self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
-        self.markdown = MarkdownRenderer(self.cfg)  # sanitized unless [build] unsafe_html
+        self.markdown = make_renderer(self.cfg.build.markdown_engine, self.cfg)  # sanitized unless unsafe_html
         self.templates = Templates(self.cfg, filters={"pubdate": pubdate, "day": day})
         self.by_url: dict[str, Page] = {p.url: p for p in site.all_pages()}
         self.topics = {t.slug: t for t in site.topics}
