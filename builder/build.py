@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from builder import __version__, ui
+from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.frontmatter import CST
 from builder.content.loader import LoadOptions, load_site, theme_dir
 from builder.content.model import Site
 from builder.deps import Resolver
@@ -32,8 +31,9 @@ from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
+from builder.media import MediaHtml, process_media
 from builder.output import Sink, check_output_folder, recover
-from builder.render.markdown import MarkdownRenderer
+from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, day, make_templates
 from builder.render.urls import absolute
 from builder.resources import builtin_theme_dir
@@ -83,29 +83,13 @@ def _h(value) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
-class MediaHtml:
-    """What pages need from the media step, as plain picklable data for render workers."""
-
-    entries: dict = field(default_factory=dict)  # rel source → media_pipeline MediaEntry
-    catalogs: dict = field(default_factory=dict)  # topic slug → media index data
-
-    def __call__(self, source: str, alt: str, page_url: str) -> str | None:
-        entry = self.entries.get(source)
-        return entry.page_html(alt, page_url) if entry is not None else None
-
-    def key(self, source: str) -> str:
-        entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
-
-
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
 
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False) -> None:
-    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview)
+def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False, now=None) -> None:
+    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview, now=now)
     _worker["staging"] = Path(staging)
 
 
@@ -159,15 +143,18 @@ class Builder:
     def __init__(self, engine: Engine, cfg: SiteConfig, options: BuildOptions) -> None:
         self.engine = engine
         self.cfg = cfg
-        self.opts = options
+        self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
+        if options.preview:
+            self.opts.drafts = self.opts.future = True
+            self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
         self.state = engine.state_for(cfg, self.public)
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
         self.read: dict[str, set[str]] = {}  # output → the keys it read
         self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
-        self.now = options.now or dt.datetime.now(CST)
-        self.options_key = _h([options.drafts, options.future, options.minify, options.preview])
+        self.now = options.now or clock.now(cfg.timezone)
+        self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 
     def step(self, name: str, fn, *args, **kwargs):
         t0 = time.perf_counter()
@@ -204,8 +191,13 @@ class Builder:
         self.report.notes.extend(site.notes)
         self.site = site
         media_html, media_files = self.step("media", self.process_media)
+        if media_html is not None:  # renditions are known to the reverse index by their source
+            made_from = {out: "m|" + rel for rel, entry in media_html.entries.items() for _, out in entry.files()}
+            for f in media_files:
+                f.key = getattr(f, "key", None) or made_from.get(f.output)
+        templates, markdown = self.engine.warm(self.cfg, inputs)
         renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview,
-                                templates=self.engine.templates_for(self.cfg, inputs), markdown=self.engine.markdown)
+                                templates=templates, markdown=markdown, now=self.now)
         resolver = Resolver(site, renderer, self.options_key, inputs.digest, __version__)
         plan = self.step("plan", self.plan, renderer, resolver, previous, media_files, inputs)
         sitemap = self.sitemap(renderer)
@@ -284,36 +276,8 @@ class Builder:
                 self.report.files_reused += 1
 
     def process_media(self) -> tuple[MediaHtml | None, list]:
-        """Photos and videos go through the media pipeline (cached by content). Returns what pages
-        need and the rendition files to publish — never the original file."""
-        media_assets = [a for a in self.site.assets if a.media]
-        if not media_assets:
-            return None, []
-        from media_pipeline.catalog import catalog_for_topic
-        from media_pipeline.library import MediaLibrary
-
-        library = MediaLibrary(self.cfg)
-        report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
-                                 raise_errors=False)
-        if report.failed:  # every other file was processed and cached first
-            raise BuildFailed(report.failed)
-        self.report.notes.append(report.line())
-        outputs = {a.source: a.output for a in media_assets}
-        entries = library.lookup_many(list(outputs), outputs)
-        media = MediaHtml()
-        files = []
-        for asset in media_assets:
-            entry = entries[asset.source]
-            rel = asset.source.relative_to(self.cfg.root).as_posix()
-            media.entries[rel] = entry
-            files.extend(PlannedFile(out, Path(cached), {"media": entry.key}, "m|" + rel)
-                         for cached, out in entry.files())
-        for topic in self.site.topics:
-            if topic.media_page:
-                catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
-                catalog["title"] = topic.media_page.title
-                media.catalogs[topic.slug] = catalog
-        return media, files
+        """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes)
 
     # ---- plan --------------------------------------------------------------------------------
     def plan(self, renderer: PageRenderer, resolver: Resolver, previous: dict[str, OutputRecord],
@@ -404,7 +368,7 @@ class Builder:
                 results = []
                 with ProcessPoolExecutor(jobs, initializer=_init_worker,
                                          initargs=(site, self.opts.minify, str(sink.staging), media_html,
-                                                   self.opts.preview)) as pool:
+                                                   self.opts.preview, self.now)) as pool:
                     for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
                         results.extend(result)
                         advance(len(chunk))
@@ -469,7 +433,7 @@ class Builder:
             p = renderer.by_url[job.url]
             pages.append({"path": job.output, "source": p.rel_source + (f"#row={p.record.row}" if p.record else ""),
                           "kind": "detail" if p.kind == "record" else p.kind, "title": p.title,
-                          "date": p.date.astimezone(CST).strftime("%Y-%m-%d %H:%M") if p.date else None,
+                          "date": clock.local(p.date).strftime("%Y-%m-%d %H:%M") if p.date else None,
                           "topic": p.topic, "column": p.column})
         columns = [{"path": c.index.output, "topic": c.topic, "name": c.name, "title": c.title,
                     "column_type": c.column_type, "stale_after_days": c.stale_after_days, "pages": len(c.pages),
@@ -504,7 +468,7 @@ class Engine:
         self._sources: SourceCache | None = None
         self._templates = None
         self._templates_key = None
-        self.markdown = MarkdownRenderer()
+        self._markdown = None
         self._last_site: Site | None = None
         self._last_state: BuildState | None = None
 
@@ -540,15 +504,17 @@ class Engine:
             self._sources = SourceCache(load_site_config(self.root).cache_dir / SOURCES_FILE)
         return self._sources
 
-    def templates_for(self, cfg: SiteConfig, inputs: Inputs):
-        """The warm templates, made again when a template, the theme or site.toml changed."""
+    def warm(self, cfg: SiteConfig, inputs: Inputs) -> tuple:
+        """The warm templates and Markdown renderer, made again when a template, the theme or
+        site.toml changed."""
         key = (cfg.theme, str(cfg.root))
         touched = any("templates/" in p or p.startswith("themes/") or p == "site_src/site.toml" or p.startswith("/")
                       for p in inputs.changed)
         if self._templates is None or key != self._templates_key or touched:
             self._templates = make_templates(cfg)
+            self._markdown = make_renderer(cfg.build.markdown_engine, cfg)
             self._templates_key = key
-        return self._templates
+        return self._templates, self._markdown
 
     def outputs_for(self, keys: Iterable[str]) -> set[str]:
         """The outputs of the last build that read any of these dependency keys (``builder.deps``);
@@ -600,7 +566,7 @@ def build_command(args) -> int:
             ui.error(str(e))
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
-        return 1
+        return exc.exit_code
     for w in report.warnings:
         ui.warn(tr("警告：", "warning: ") + w)
     for n in report.notes:

@@ -17,6 +17,7 @@ Key kinds (``kind|argument|attribute``)::
     tpl|<topic dir>|<name>  a template with everything it extends or includes
     f|<file>              a copied file's content
     jobs|<column url>     the list pages a column has (for its list pages)
+    badge|<page url>      the preview's 草稿 / 定时发布 badge (it depends on "now")
 
 A key the resolver does not know never compares equal (so it is always rebuilt, never trusted).
 """
@@ -210,6 +211,11 @@ class Resolver:
             return digest(r.templates.digest(name, Path(topic_dir) if topic_dir else None))
         if kind == "f":
             return digest(self.file_digest(rest))
+        if kind == "badge":
+            from builder.render.pages import preview_badge
+
+            page = r.by_url.get(rest)
+            return digest(preview_badge(page, r.now) if page is not None else ABSENT)
         if kind == "jobs":
             col = r.columns.get(rest)
             return digest(col_page_count(col) if col else ABSENT)

@@ -21,6 +21,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from builder import clock
 from builder.content import frontmatter
 from builder.content.data import DataSource, load_records
 from builder.state import FileSig
@@ -106,6 +107,7 @@ class Inputs:
                 self.updated[path] = fs
             self.files[path] = fs
         self.gone = [p for p in previous if p not in sigs]
+        self.outside: dict[str, str] = {}
         self.changed.update(self.gone)
 
     def _abs(self, key: str) -> Path:
@@ -127,7 +129,11 @@ class Inputs:
         """Content digest of an input (cached by signature); "absent" when it is not there."""
         fs = self.files.get(key)
         if fs is None:
-            return "absent"
+            # Not under the scanned folders (e.g. a metadata-free copy of a theme image in the
+            # cache): read it every time rather than trust anything.
+            if key not in self.outside:
+                self.outside[key] = self._hash(key) or "absent"
+            return self.outside[key]
         if fs.digest is None:
             fs.digest = self._hash(key) or "absent"
             self.updated[key] = fs
@@ -230,12 +236,14 @@ class SourceCache:
     def front_matter(self, path: Path, keys: dict) -> frontmatter.FrontMatter:
         kind = "column" if keys is frontmatter.COLUMN_KEYS else "page" if keys is frontmatter.PAGE_KEYS else \
             "keys:" + ",".join(sorted(keys))
+        kind += "@" + str(clock.zone())  # dates without a zone are read in the site's
         fm = self._get(path, kind, lambda: frontmatter.parse(frontmatter.read_text(path), path, keys))
         # The loader keeps fm.values as the page's meta: each build gets its own copy.
         return frontmatter.FrontMatter(dict(fm.values), fm.body, fm.body_line, list(fm.warnings))
 
-    def records(self, path: Path) -> DataSource:
-        return copy.copy(self._get(path, "records", lambda: load_records(path)))
+    def records(self, path: Path, sheet: str | None = None, field_source: Path | None = None) -> DataSource:
+        kind = f"records|{sheet}|{field_source}@{clock.zone()}"
+        return copy.copy(self._get(path, kind, lambda: load_records(path, sheet=sheet, field_source=field_source)))
 
     def times(self) -> list[float]:
         """Every publish_at, expire_at and date of the sources read (incl. drafts and future pages):

@@ -25,12 +25,12 @@ from PIL import Image
 
 from builder import engine_sources
 from builder.build import BuildOptions, Engine, build_site
-from builder.content.frontmatter import CST
+from builder.clock import get_zone
 from tests.engine_support import clean_reference, diff, outcome, tree
 from tests.sitefactory import write_files
 
 STEPS = int(os.environ.get("ZHUANTI_PROPERTY_STEPS", "16"))
-START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=CST)
+START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=get_zone("Asia/Shanghai"))
 
 SITE_TOML = """title = "{title}"
 base_url = "https://www.example.gov.cn/zhuanti/"

@@ -11,12 +11,12 @@ import pytest
 
 from builder import engine_sources
 from builder.build import BuildOptions, Engine, build_site
-from builder.content.frontmatter import CST
+from builder.clock import get_zone
 from builder.state import BuildState
 from tests.engine_support import clean_reference, diff, tree
 from tests.sitefactory import BASIC, md, page, write_site
 
-NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=CST)
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=get_zone("Asia/Shanghai"))
 
 
 @pytest.fixture(autouse=True)
