@@ -204,7 +204,10 @@ class PageRenderer:
                                       minify_css=True)
         return html, rec.keys, warnings
 
-    def markdown_for(self, page: Page, page_url: str, rec: Recorder, warnings: list) -> tuple[str, str]:
+    def markdown_for(self, page: Page, page_url: str, rec: Recorder | dict, warnings: list, _url_to=None
+                     ) -> tuple[str, str]:
+        if not isinstance(rec, Recorder):
+            rec = Recorder()  # a caller that does not keep what the page read
         if not page.body.strip():
             return "", ""
         # The link maps record every lookup: a link to a draft that goes live, or to a file that
