@@ -140,7 +140,7 @@ class PageRenderer:
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
             "site_pages": self.site.pages, "preview": self.preview,
-            "preview_badge": preview_badge(page, dt.datetime.now(CST)) if self.preview else None,
+            "preview_badge": preview_badge(page, clock.now(self.cfg.timezone)) if self.preview else None,
         }
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
