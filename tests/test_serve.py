@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -112,9 +113,9 @@ def start_preview(root: Path, *, channels=CHANNELS, base_path: str = "/", step_m
     return Preview(root, session, server, thread, sockets[0].getsockname()[1], base_path, outcomes)
 
 
-@pytest.fixture
-def preview(tmp_path):
-    """``preview(files=BASIC, **options)`` starts a preview of a new site; stopped after the test."""
+@contextmanager
+def previews(tmp_path: Path):
+    """Yields ``start(files=BASIC, **options)``, which starts a preview of a new site; all are stopped at the end."""
     running: list[Preview] = []
 
     def start(files: dict | None = None, **options) -> Preview:
@@ -123,9 +124,17 @@ def preview(tmp_path):
         running.append(p)
         return p
 
-    yield start
-    for p in running:
-        p.stop()
+    try:
+        yield start
+    finally:
+        for p in running:
+            p.stop()
+
+
+@pytest.fixture
+def preview(tmp_path):
+    with previews(tmp_path) as start:
+        yield start
 
 
 def finding(tree: LexborHTMLParser, rule: str):
@@ -449,6 +458,8 @@ def test_server_sent_events_deliver_hello_and_the_rebuild(preview):
 
 def test_long_polling_answers_at_once_with_what_was_missed_and_waits_otherwise(preview):
     p = preview()
+    status, _, body = p.get("/_zhuanti/poll?since=1&hello=1")  # a client's first request: answered at once
+    assert status == 200 and json.loads(body) == {"hello": p.server.hub.hello(), "message": None}
     p.write("topics/demo/news/a.md", md("甲新闻 poll", date="2026-01-03"))
     p.wait_rebuilds(1)
     status, _, body = p.get("/_zhuanti/poll?since=1")

@@ -148,8 +148,10 @@ class PollChannel(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         since = _since(self)
         message = self.hub.since(since)
-        # A client ahead of us was served by an earlier run of the server: answer now (hello → reload).
-        if message is None and since <= self.hub.version and not self.hub.closed:
+        # The first request of a client (?hello=1) is answered at once, so it knows the channel works;
+        # so is a client ahead of us (served by an earlier run of the server: hello → reload).
+        first = self.get_argument("hello", "") == "1"
+        if message is None and not first and since <= self.hub.version and not self.hub.closed:
             loop = asyncio.get_running_loop()
             self.waiter = loop.create_future()
 

@@ -106,14 +106,14 @@
   function viaPolling() {
     var stopped = false;
     attempt("poll", function (got, failed) {
-      function ask() {
+      function ask(first) {
         if (stopped) { return; }
-        fetch(endpoint("poll"), { cache: "no-store", credentials: "same-origin" })
+        fetch(endpoint("poll") + (first ? "&hello=1" : ""), { cache: "no-store", credentials: "same-origin" })
           .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
           .then(function (data) { got(data.hello); handle(data.message); setTimeout(ask, 0); })
           .catch(function () { failed(); });
       }
-      ask();
+      ask(true);   // answered at once: the channel works
       return null;
     }, function () { stopped = true; });
   }
