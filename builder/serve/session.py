@@ -61,7 +61,7 @@ class Outcome:
 
     def message(self) -> dict:
         return {"type": "reload" if self.ok else "error", "version": self.version, "changed": self.changed,
-                "all": self.reload_all, "overlay": self.overlay,
+                "all": self.reload_all, "overlay": self.overlay, "seconds": round(self.seconds, 4),
                 "problems": [p.to_dict() for p in self.problems]}
 
 
