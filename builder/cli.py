@@ -19,6 +19,7 @@ COMMANDS = {
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
     "media": "builder.media:media_command",
+    "serve": "builder.serve.command:serve_command",
     "publish": "builder.publish.command:publish_command",
     "rollback": "builder.publish.command:rollback_command",
     "releases": "builder.publish.command:releases_command",
@@ -70,6 +71,21 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
     p.add_argument("--jobs", type=int, default=None)
+
+    p = sub.add_parser("serve", parents=[common],
+                       help=tr("实时预览：保存即刷新，构建错误和检查问题显示在页面中",
+                               "live preview: reloads on save, build errors and findings shown in the page"))
+    p.add_argument("--port", type=int, default=8000, help=tr("端口（默认 8000）", "port (default 8000)"))
+    p.add_argument("--host", default="127.0.0.1",
+                   help=tr("监听地址（默认 127.0.0.1，只有本机能访问）", "address to listen on (default 127.0.0.1: this machine only)"))
+    p.add_argument("--base-path", default="/",
+                   help=tr("反向代理保留的路径前缀，例如 /preview/", "path prefix a reverse proxy keeps, e.g. /preview/"))
+    p.add_argument("--reload-url", default=None,
+                   help=tr("浏览器连接刷新通道的地址（代理把它放在别处时），例如 https://cms.example.gov.cn/preview-live/",
+                           "where browsers reach the reload channel when a proxy puts it elsewhere"))
+    p.add_argument("--reload-via", choices=["auto", "sse", "poll"], default="auto",
+                   help=tr("刷新通道：auto（WebSocket，不通时改用 SSE、长轮询）、sse、poll",
+                           "reload channel: auto (WebSocket, falling back to SSE, long-polling), sse, poll"))
 
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
     p.add_argument("--topic", action="append")
