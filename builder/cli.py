@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ COMMANDS = {
     "new": "builder.scaffold:new_command",
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
-    "media": "media_pipeline.command:media_command",
+    "media": "builder.media:media_command",
     "publish": "builder.publish.command:publish_command",
     "rollback": "builder.publish.command:rollback_command",
     "releases": "builder.publish.command:releases_command",
@@ -126,6 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error(tr("已中断", "interrupted"))
         return 130
+    except OSError as exc:  # the machine, not the input: say it in words, never a traceback
+        ui.error(os_error_message(exc, args.command))
+        return 1
+
+
+def os_error_message(exc: OSError, command: str) -> str:
+    """A file-system failure in the user's words: what happened, to which file, and what to do."""
+    where = exc.filename or ""
+    kept = tr("public/ 保持不变（新结果只在全部写完后才替换旧的）。", "public/ is unchanged (the new output replaces "
+              "the old one only once it is complete).") if command == "build" else ""
+    if exc.errno == errno.ENOSPC:
+        return tr("磁盘空间已满，写入 {f} 时失败。{k}\n  请清理磁盘空间后重试。", "the disk is full: writing {f} failed. {k}"
+                  "\n  Free some disk space and try again.", f=where, k=kept)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return tr("没有权限写入或读取 {f}。{k}\n  请检查文件权限。", "no permission to read or write {f}. {k}"
+                  "\n  Check the file permissions.", f=where, k=kept)
+    return tr("文件操作失败：{f}：{e}。{k}", "file operation failed: {f}: {e}. {k}", f=where, e=exc.strerror or exc, k=kept)
 
 
 if __name__ == "__main__":
