@@ -18,7 +18,11 @@ from builder.publish.release import FileEntry, Release, expired
 from builder.publish.s3 import cache_control, content_type
 from builder.publish.targets import S3Target
 from builder.publish.verify import page_urls
-from tests.publish_helpers import site_with_targets, zhuanti
+from tests.publish_helpers import (
+    pinned_now,  # noqa: F401 - autouse fixture
+    site_with_targets,
+    zhuanti,
+)
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -126,7 +130,8 @@ def test_verify_over_http(web_server, tmp_path, capsys):
     assert zhuanti(capsys, root, "publish", "staging")[0] == 0
     rc, out, err = zhuanti(capsys, root, "verify", "staging", "--url", url, "--format", "json")
     assert rc == 0, err
-    assert json.loads(out)["checked"] == 14 and json.loads(out)["source"] == url
+    files = len(json.loads((root / "public/.zhuanti/manifest.json").read_text())["files"])
+    assert json.loads(out)["checked"] == files and json.loads(out)["source"] == url
     current = Path(os.path.realpath(www / "current"))
     (current / "demo/news/b/index.html").write_text("<p>暗链</p>")
     (current / "sitemap.xml").unlink()

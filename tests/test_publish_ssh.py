@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from builder.cli import main
-from tests.publish_helpers import Sshd, edit_and_rebuild, site_with_targets, start_sshd, zhuanti
+from tests.publish_helpers import (
+    Sshd,
+    edit_and_rebuild,
+    pinned_now,  # noqa: F401 - autouse fixture
+    site_with_targets,
+    start_sshd,
+    zhuanti,
+)
 
 
 @pytest.fixture

@@ -234,7 +234,7 @@ class S3Backend:
                 data = self._get(obj["Rel"])
                 if data:
                     out.append(Release.from_json(data))
-        return sorted(out, key=lambda r: (r.when, r.id))
+        return sorted(out, key=lambda r: r.order)
 
     def record_files(self, rid: str) -> dict[str, FileEntry]:
         data = self._get(files_name(rid))
