@@ -3,6 +3,7 @@ files, the check gate, the deletion cap, the lock and a full disk."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -257,3 +258,23 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         assert zhuanti(capsys, root, "verify", "staging")[0] == 0
     finally:
         subprocess.run(["umount", "-l", str(www)])
+
+
+def test_where_hard_links_are_impossible_files_are_copied(site, capsys, monkeypatch):
+    root, www = site
+    assert zhuanti(capsys, root, "publish", "staging")[0] == 0
+    first = live(www)
+    edit_and_rebuild(root, "topics/demo/news/a.md", "\n补充。\n")
+
+    def no_links(src, dst, **kwargs):  # as on a share or file system without hard links
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    rc, _, err = zhuanti(capsys, root, "publish", "staging")
+    assert rc == 0 and "cannot hard-link" in err
+    second = live(www)
+    assert tree(second) == public_tree(root)
+    css = "static/css/zhuanti.css"
+    assert (first / css).stat().st_ino != (second / css).stat().st_ino
+    rc, out, _ = zhuanti(capsys, root, "releases", "staging")
+    assert "copied" in out.splitlines()[1]
