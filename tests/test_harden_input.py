@@ -71,7 +71,8 @@ def test_a_hidden_sheet_is_read_only_when_named_and_an_unknown_sheet_names_the_c
 
 def test_an_attachment_no_page_links_to_is_left_out_and_listed(tmp_path):
     write_site(tmp_path, {**BASIC,
-                          "topics/demo/news/a.md": md("甲新闻", "下载[名单](名单.xlsx)和[说明][1]。\n\n[1]: files/说明.docx",
+                          "topics/demo/news/a.md": md("甲新闻", "下载[名单](名单.xlsx)和[说明][1]。\n\n[1]: files/说明.docx\n\n"
+                                                      "示例：`[表](身份证号.csv)`\n\n```\n[稿](files/草稿.docx)\n```\n",
                                                       date="2026-01-03"),
                           "topics/demo/news/名单.xlsx": b"PK-linked",
                           "topics/demo/news/files/说明.docx": b"PK-linked-doc",
