@@ -187,7 +187,7 @@ def test_csv_quote_closed_rows_later_fails_too_but_a_real_multiline_cell_is_fine
 
 # ---- tracebacks that became messages ----------------------------------------------------------
 
-@pytest.mark.parametrize("value, words", [("2026-02-30", "day is out of range"),
+@pytest.mark.parametrize("value, words", [("2026-02-30", "日期不存在：2026-02-30"),
                                           ("0001-01-01T00:00:00+09:00", "超出可用范围"),
                                           ("9999-12-31T23:59:59Z", "超出可用范围")])
 def test_impossible_dates_name_file_and_line(tmp_path, value, words):

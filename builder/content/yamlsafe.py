@@ -113,6 +113,11 @@ def construct(node: yaml.Node | None, path: Path, first_line: int = 1) -> Any:
     try:
         return _Constructor().construct_document(node)
     except _NodeError as exc:
+        if exc.node.tag.endswith(":timestamp"):
+            raise ContentError(tr("日期不存在：{v}", "no such date: {v}", v=exc.node.value), path,
+                               line=exc.node.start_mark.line + first_line,
+                               hint=tr("请检查日期是否存在（如 2 月没有 30 日），写成 YYYY-MM-DD。",
+                                       "check that the date exists (February has no 30th); write YYYY-MM-DD.")) from None
         raise ContentError(tr("无法识别的值：{e}", "value cannot be read: {e}", e=exc.reason), path,
                            line=exc.node.start_mark.line + first_line,
                            hint=tr("请检查日期是否存在（如 2 月没有 30 日），写成 YYYY-MM-DD。",
