@@ -205,3 +205,9 @@ def test_disk_full_is_said_in_words_and_public_is_kept(small_disk, capsys):
     err = capsys.readouterr().err
     assert "磁盘空间已满" in err and "public/ 保持不变" in err and "Traceback" not in err
     assert (root / "public/index.html").read_bytes() == before
+
+
+def test_a_topic_date_out_of_range_exits_2(tmp_path, capsys):
+    write_site(tmp_path, {**BASIC, "topics/demo/topic.toml": 'title = "示范专题"\nstart = 0001-01-01\n'})
+    assert main(["build", "--root", str(tmp_path)]) == 2
+    assert "topic.toml" in capsys.readouterr().err
