@@ -19,6 +19,13 @@ from builder.cli import main
 from builder.errors import BuildFailed, ConfigError
 from tests.sitefactory import BASIC, SITE_TOML, md, page, write_site
 
+@pytest.fixture(autouse=True)
+def _default_zone():
+    # a site with timezone = "UTC" configures the process; the next test starts from the default
+    yield
+    clock.configure(clock.DEFAULT_ZONE)
+
+
 # ---- item 4: nothing from outside the site root ------------------------------------------------
 
 
@@ -211,3 +218,12 @@ def test_a_topic_date_out_of_range_exits_2(tmp_path, capsys):
     write_site(tmp_path, {**BASIC, "topics/demo/topic.toml": 'title = "示范专题"\nstart = 0001-01-01\n'})
     assert main(["build", "--root", str(tmp_path)]) == 2
     assert "topic.toml" in capsys.readouterr().err
+
+
+def test_pages_show_dates_in_the_site_zone(tmp_path):
+    toml = SITE_TOML.replace('language = "zh-CN"', 'language = "zh-CN"\ntimezone = "UTC"')
+    write_site(tmp_path, {**BASIC, "topics/demo/news/z.md": md("时区", date="2026-03-02T01:00:00+08:00")}, site_toml=toml)
+    with clock.pinned(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)):
+        build_site(tmp_path, BuildOptions(jobs=2))
+    meta = page(tmp_path / "public/demo/news/z/index.html").css_first('meta[name="PubDate"]')
+    assert meta.attributes["content"] == "2026-03-01 17:00"
