@@ -19,6 +19,7 @@ from builder.cli import main
 from builder.errors import BuildFailed, ConfigError
 from tests.sitefactory import BASIC, SITE_TOML, md, page, write_site
 
+
 @pytest.fixture(autouse=True)
 def _default_zone():
     # a site with timezone = "UTC" configures the process; the next test starts from the default
