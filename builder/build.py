@@ -426,7 +426,7 @@ class Builder:
 
     def write_manifest(self, site: Site, renderer: PageRenderer, staging: Path) -> None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else dt.datetime.now(dt.UTC)
+        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
         for job in renderer.jobs():
             if job.kind == "list":

@@ -200,16 +200,22 @@ def _coerce(value: Any, tp: Any, where: str, source: Path) -> Any:
             raise _type_error(where, "table", value, source)
         return build_dataclass(tp, value, source, prefix=where + ".")
     if tp is dt.date:
+        parsed = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            parsed = value.date()
+        elif isinstance(value, dt.date):
+            parsed = value
+        elif isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value.strip())
+                parsed = dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if parsed is None:
+            raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if not clock.in_range(parsed):
+            raise ConfigError(tr("“{w}” 的日期 {v} 超出可用范围（{a}–{b} 年）", "'{w}': date {v} is out of range (years {a}–{b})",
+                                 w=where, v=parsed, a=clock.MIN_YEAR, b=clock.MAX_YEAR), source, field=where)
+        return parsed
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is Path:

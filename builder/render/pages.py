@@ -75,6 +75,7 @@ class PageRenderer:
         has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
         self.site = site
         self.cfg = site.config
+        clock.configure(self.cfg.timezone)  # render workers started by spawn/forkserver begin with the default zone
         self.minify = minify
         self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
