@@ -171,12 +171,18 @@ def xml_safe(text: str | None) -> str:
 
 
 def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "error") -> str:
-    """One testcase per page; a page with errors or warnings has one <failure> listing them all."""
+    """One testcase per page. Only findings at or above ``fail_on`` are a <failure> (so CI's colour
+    agrees with the exit code); the others are listed in the case's <system-out>."""
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         groups[f.page].append(f)
     pages = checked_pages(result)
-    failing = sum(1 for p in pages if any(f.severity != "info" for f in groups.get(p, ())))
+    bar = severity_rank(fail_on)
+
+    def fails(f: Finding) -> bool:
+        return severity_rank(f.severity) >= bar
+
+    failing = sum(1 for p in pages if any(fails(f) for f in groups.get(p, ())))
     suites = ET.Element("testsuites", name="zhuanti check", tests=str(len(pages)), failures=str(failing),
                         errors="0", time=f"{seconds:.3f}")
     suite = ET.SubElement(suites, "testsuite", name="zhuanti check", tests=str(len(pages)),
@@ -188,7 +194,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
         findings = sorted(groups.get(page, ()), key=lambda f: (f.line or 0, f.rule))
         case = ET.SubElement(suite, "testcase", classname="zhuanti.check",
                              name=xml_safe(page or "(site)"), file=xml_safe(page or ""))
-        serious = [f for f in findings if f.severity != "info"]
+        serious = [f for f in findings if fails(f)]
         if serious:
             counts = Counter(f.severity for f in serious)
             worst = max(serious, key=lambda f: severity_rank(f.severity))
@@ -196,7 +202,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
                 tr("{e} 个错误，{w} 个警告：{r}", "{e} error(s), {w} warning(s): {r}", e=counts["error"],
                    w=counts["warning"], r=", ".join(sorted({f.rule for f in serious})))))
             failure.text = xml_safe("\n".join(_junit_line(f) for f in serious))
-        infos = [f for f in findings if f.severity == "info"]
+        infos = [f for f in findings if not fails(f)]
         if infos:
             ET.SubElement(case, "system-out").text = xml_safe("\n".join(_junit_line(f) for f in infos))
     ET.indent(suites)

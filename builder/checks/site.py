@@ -259,11 +259,16 @@ class SiteCheck:
         for slug, topic in topics.items():
             end = parse_date(topic.get("end"))
             if end and end < self.today and not topic.get("archived"):
+                # zhuanti archives a topic once its end date has passed, so the published pages still
+                # presenting it as active were built before the end: they need a rebuild.
                 yield Finding(RULE_TOPIC_ENDED, "error", self._topic_page(slug), tr(
-                    "专题“{t}”已于 {e} 结束，但仍是进行中状态", "topic '{t}' ended on {e} but is still active",
-                    t=topic.get("title") or slug, e=end), target=slug,
-                    suggestion=tr("在 topic.toml 中设置 archived = true，并在页面上显示“已归档/停止更新”",
-                                  "set archived = true in topic.toml so the pages say it is archived"))
+                    "专题“{t}”已于 {e} 结束，但发布的页面仍显示为进行中", "topic '{t}' ended on {e} but the published "
+                    "pages still present it as active", t=topic.get("title") or slug, e=end), target=slug,
+                    suggestion=tr("重新运行 zhuanti build：结束日期已过的专题会自动归档（页面显示“已归档”，不再计入更新检查）；"
+                                  "或在 topic.toml 中设置 archived = true",
+                                  "run 'zhuanti build' again: a topic past its end date is archived automatically "
+                                  "(its pages say so and it leaves the update checks); or set archived = true in "
+                                  "topic.toml"))
 
     def _topic_page(self, slug: str) -> str:
         for path, p in self.pages.items():
