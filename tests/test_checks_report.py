@@ -47,7 +47,8 @@ def test_json_follows_the_spec_schema():
     assert s["notes"] == ["空白栏目 5 个，达到单项否决线"]
     assert s["passed"] is False and s["fail_on"] == "error"
     for f in data["findings"]:
-        assert list(f) == ["rule", "severity", "page", "line", "target", "context", "suggestion", "message"]
+        assert list(f) == ["rule", "severity", "page", "line", "target", "context", "suggestion", "message",
+                           "source", "source_line"]
     assert data["findings"][1]["target"] == "因该"
 
 

@@ -18,7 +18,8 @@ from rich.text import Text
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
 from builder.i18n import current_language, tr
 
-FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message")
+FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",
+                  "source_line")
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 _RICH_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # Characters XML 1.0 does not allow, even escaped (a finding's context is page text).
