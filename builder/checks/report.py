@@ -123,6 +123,8 @@ def render_text(result: CheckResult, *, color: bool = False, width: int = 100, f
                            style="bold underline"))
         for f in findings:
             line = Text("  ")
+            if f.source:  # what the editor opens comes first
+                line.append(source_label(f) + "  ", style="cyan")
             line.append(f"{f.line or '-':>5}  ", style="dim")
             line.append(f"{severity_label(f.severity)}  ", style=_RICH_STYLES.get(f.severity))
             line.append(f"{f.rule}  ", style="bold")
@@ -211,7 +213,8 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
 
 
 def _junit_line(f: Finding) -> str:
-    parts = [f"[{f.severity}] {f.rule}", f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "", f.message]
+    parts = [f"[{f.severity}] {f.rule}", source_label(f), f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "",
+             f.message]
     if f.target:
         parts.append(f"→ {f.target}")
     if f.context:
@@ -476,12 +479,20 @@ def _filters(result: CheckResult) -> str:
             f'{_e(tr("条", "findings"))}</span></div>')
 
 
+def source_label(f: Finding) -> str:
+    """``file:line`` of the source a finding comes from ("" for pages zhuanti did not build)."""
+    if not f.source:
+        return ""
+    return f"{f.source}:{f.source_line}" if f.source_line else f.source
+
+
 def _page_section(page: str, findings: list[Finding], is_home: bool) -> str:
-    head = (f'<th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
+    head = (f'<th>{_e(tr("源文件", "source"))}</th><th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
             f'<th>{_e(tr("说明", "message"))}</th><th>{_e(tr("目标", "target"))}</th>'
             f'<th>{_e(tr("上下文", "context"))}</th><th>{_e(tr("建议", "suggestion"))}</th>')
     rows = "".join(
-        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td>{_e(f.line or "")}</td>'
+        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td class="src">{_e(source_label(f))}</td>'
+        f'<td>{_e(f.line or "")}</td>'
         f'<td class="sev"><span class="sev-{_e(f.severity)}">{_e(severity_label(f.severity))}</span></td>'
         f'<td class="rule">{_e(f.rule)}<small>{_e(rule_title(f.rule))}</small></td><td>{_e(f.message)}</td>'
         f'<td class="tgt">{_e(f.target)}</td><td class="ctx">{highlight(f.context, f.target)}</td>'
