@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from builder import __version__, ui
+from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.frontmatter import CST
 from builder.content.loader import LoadOptions, load_site
 from builder.content.model import Page, Site
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
@@ -224,10 +223,10 @@ def _stat_key(path: Path) -> str:
 class Builder:
     def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
         self.cfg = cfg
-        self.opts = options
+        self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
         if options.preview:
-            options.drafts = options.future = True
-            options.minify = False
+            self.opts.drafts = self.opts.future = True
+            self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
         # One build state per output folder: the preview's outputs are not public/'s.
@@ -438,7 +437,7 @@ class Builder:
             p = renderer.by_url[job.url]
             pages.append({"path": job.output, "source": p.rel_source + (f"#row={p.record.row}" if p.record else ""),
                           "kind": "detail" if p.kind == "record" else p.kind, "title": p.title,
-                          "date": p.date.astimezone(CST).strftime("%Y-%m-%d %H:%M") if p.date else None,
+                          "date": clock.local(p.date).strftime("%Y-%m-%d %H:%M") if p.date else None,
                           "topic": p.topic, "column": p.column})
         columns = [{"path": c.index.output, "topic": c.topic, "name": c.name, "title": c.title,
                     "column_type": c.column_type, "stale_after_days": c.stale_after_days, "pages": len(c.pages),
@@ -490,7 +489,7 @@ def build_command(args) -> int:
             ui.error(str(e))
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
-        return 1
+        return exc.exit_code
     for w in report.warnings:
         ui.warn(tr("警告：", "warning: ") + w)
     for n in report.notes:
