@@ -98,11 +98,13 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
                browser: bool, cache_dir: Path, jobs: int | None = None) -> CheckRun:
     """Run every check family on the HTML under ``root``; ``notes`` says which veto thresholds were hit."""
     from builder.checks.site import veto_notes
+    from builder.checks.sources import attach_sources
 
     root = Path(root)
     whole = whole_site_checks(root, site=site, external=external, browser=browser, cache_dir=cache_dir)
     run = run_with(root, functools.partial(page_checks, root, site=site, manifest=manifest), jobs=jobs,
                    whole_site=whole)
+    run.findings = attach_sources(run.findings, manifest, site.root if site is not None else None)
     run.notes = veto_notes(run.findings)
     run.messages = [n for n in (_note(c) for c in whole) if n]
     return run

@@ -243,7 +243,8 @@ class Loader:
             nav.date = frontmatter.parse_datetime(cfg.start)
         topic = Topic(slug, cfg, d, nav)
         expire = nav.meta.get("expire_at")
-        topic.archived = cfg.archived or bool(expire and expire <= self.now)
+        # A topic past its end date is archived (已归档, pages say so), as an inspector expects of an ended 专题.
+        topic.archived = cfg.archived or bool(expire and expire <= self.now) or bool(cfg.end and cfg.end < self.now.date())
         nav.archived = topic.archived
         self.site.links[nav.rel_source] = nav.url
         for child in self.children(d):
