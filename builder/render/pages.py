@@ -19,6 +19,7 @@ from builder.content.frontmatter import CST
 from builder.content.model import Column, Page, Site, Topic
 from builder.render.markdown import MEDIA_ATTR, LinkContext, MarkdownRenderer
 from builder.render.templates import Templates
+from builder.render.theme import cover_html
 from builder.render.urls import absolute, relative
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
@@ -130,6 +131,7 @@ class PageRenderer:
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
             "site_pages": self.site.pages,
         }
+        ctx["cover"] = cover_html(self, topic, page, job.page_url, recorded, url_to)
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
             ctx["archived_topics"] = [t for t in self.site.topics if t.archived]
