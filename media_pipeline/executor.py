@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import ui
-from builder.errors import MediaError, ZhuantiError
-from builder.i18n import tr
 from media_pipeline.cache import MediaCache
+from media_pipeline.errors import MediaError
+from media_pipeline.i18n import tr
 from media_pipeline.images import ImageParams, process_image
 
 # File-name stem of photo renditions inside a cache entry (published names come from the source).
@@ -62,7 +61,7 @@ class SerialExecutor(Executor):
 # ---------------------------------------------------------------- jobs (run in workers)
 
 def _error(source: str, exc: BaseException) -> dict:
-    if isinstance(exc, ZhuantiError):
+    if isinstance(exc, MediaError):
         return {"ok": False, "source": source,
                 "error": {"message": exc.message, "path": exc.path or source, "line": exc.line, "hint": exc.hint}}
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -124,7 +123,9 @@ class _Bars:
         self.finished: set[int] = set()  # a late progress message must not bring a bar back
 
     def __enter__(self) -> _Bars:
-        console = ui.err_console()
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
         if os.environ.get("ZHUANTI_QUIET") == "1" or not console.is_terminal or not self.total:
             return self
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
