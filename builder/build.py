@@ -30,6 +30,7 @@ from builder.media import process_media
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
+from builder.search import build_search
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
@@ -273,6 +274,7 @@ class Builder:
             self.step("assets", self.place_files, plan, staging)
             self.step("render", self.render, site, plan.todo, digests, staging, media_html)
             self._write(staging, "sitemap.xml", sitemap)
+            self.step("search", build_search, renderer, staging, lambda rel, data: self._write(staging, rel, data))
             self.step("manifest", self.write_manifest, site, renderer, staging)
             self.step("swap", swap_in, staging, self.public)
         except BaseException:

@@ -143,6 +143,7 @@ class TopicConfig:
     start: dt.date | None = None
     end: dt.date | None = None
     tags: list[str] = field(default_factory=list)
+    internal_tags: list[str] = field(default_factory=list)  # media/page tags for staff only: never shown
     groups: list[str] = field(default_factory=list)
     weight: int = 0
     draft: bool = False

@@ -21,6 +21,7 @@ from builder.content.model import Column, Page, Site, Topic
 from builder.render.engines import make_renderer
 from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
+from builder.render.theme import cover_html
 from builder.render.urls import absolute, relative
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
@@ -143,6 +144,7 @@ class PageRenderer:
             "site_pages": self.site.pages, "preview": self.preview,
             "preview_badge": preview_badge(page, clock.now(self.cfg.timezone)) if self.preview else None,
         }
+        ctx["cover"] = cover_html(self, topic, page, job.page_url, recorded, url_to)
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
             ctx["archived_topics"] = [t for t in self.site.topics if t.archived]
