@@ -68,6 +68,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help=tr("要检查的目录（默认 public/）", "folder to check (default: public/)"))
     p.add_argument("--external", action="store_true", help=tr("检查外部链接", "check external links over HTTP"))
     p.add_argument("--browser", action="store_true", help=tr("真实浏览器检查（移动端、无障碍）", "real-browser pass (mobile, accessibility)"))
+    p.add_argument("--sample", type=int, metavar="N",
+                   help=tr("浏览器检查时每个模板只抽查 N 个页面（默认检查全部页面）",
+                           "browser pass: check N pages per template (default: every page)"))
+    p.add_argument("--devices", metavar="LIST",
+                   help=tr("浏览器检查的设备，逗号分隔的名称或宽度，如 360,1366（默认全部：360,375,414,768,1366）",
+                           "browser pass devices, comma-separated names or widths, e.g. 360,1366 "
+                           "(default all: 360,375,414,768,1366)"))
     p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
     p.add_argument("--jobs", type=int, default=None)
