@@ -49,6 +49,8 @@ class BuildOptions:
     output: Path | None = None
     # Preview mode (zhuanti serve): drafts and future pages shown with a badge, HTML unminified.
     preview: bool = False
+    # Where media jobs run: "local" or "dask://HOST[:PORT]"; None: site.toml's [build] executor.
+    executor: str | None = None
 
 
 @dataclass
@@ -310,7 +312,7 @@ class Builder:
 
         library = MediaLibrary(self.cfg)
         report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
-                                 raise_errors=False)
+                                 raise_errors=False, executor=self.opts.executor or self.cfg.build.executor)
         if report.failed:  # every other file was processed and cached first
             raise BuildFailed(report.failed)
         self.report.notes.append(report.line())
@@ -521,9 +523,13 @@ def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
 
 def build_command(args) -> int:
     options = BuildOptions(drafts=args.drafts, future=args.future, topics=args.topic, jobs=args.jobs,
-                           minify=not args.no_minify, clean=args.clean)
+                           minify=not args.no_minify, clean=args.clean, executor=getattr(args, "executor", None))
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
+    if options.executor:
+        from media_pipeline.executor import dask_address
+
+        dask_address(options.executor)
     try:
         report = build_site(args.root, options)
     except BuildFailed as exc:

@@ -90,6 +90,8 @@ class BuildConfig:
     source_link_errors: str = "error"
     # builder.render.engines: "pyromark" (default), "cmarkgfm" or "python-markdown"
     markdown_engine: str = "pyromark"
+    # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
+    executor: str = "local"
 
 
 @dataclass
@@ -263,6 +265,9 @@ def load_site_config(root: Path) -> SiteConfig:
         raise ConfigError(tr("markdown_engine 只能是 {a}", "markdown_engine must be one of {a}",
                              a=", ".join(MARKDOWN_ENGINES)), path, field="build.markdown_engine",
                           hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else None)
+    from media_pipeline.executor import dask_address
+
+    dask_address(cfg.build.executor, path, "build.executor")  # a ConfigError naming site.toml
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):

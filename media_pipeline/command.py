@@ -11,6 +11,7 @@ from builder.config import closest, load_site_config
 from builder.errors import ConfigError, ZhuantiError
 from builder.i18n import tr
 from media_pipeline.catalog import CatalogEntry, build_catalog, discover_media, filter_catalog
+from media_pipeline.executor import dask_address
 from media_pipeline.library import MediaLibrary
 
 
@@ -22,6 +23,8 @@ def _usage(args: Namespace) -> None:
                               hint=tr("例如：zhuanti media --list {f} 值", "e.g. zhuanti media --list {f} VALUE", f=flag))
     if getattr(args, "format", "text") != "text" and not listing:
         raise ConfigError(tr("--format 只能与 --list 一起使用", "--format only works with --list"))
+    if getattr(args, "executor", None):
+        dask_address(args.executor)
     jobs = getattr(args, "jobs", None)
     if jobs is not None and jobs < 1:
         raise ConfigError(tr("--jobs 必须是大于 0 的整数", "--jobs must be a whole number above 0"))
@@ -50,7 +53,8 @@ def media_command(args: Namespace) -> int:
     if getattr(args, "list", False):
         return _list(site, library, topics, args)
     sources = discover_media(site.root, topics)
-    report = library.process(sources, args.jobs, raise_errors=False, announce=False)
+    report = library.process(sources, args.jobs, raise_errors=False, announce=False,
+                             executor=getattr(args, "executor", None) or site.build.executor)
     for err in report.failed:
         ui.error(str(err))
     ui.summary(report.line(), ok=report.ok)
