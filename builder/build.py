@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from builder import __version__, ui
+from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.frontmatter import CST
 from builder.content.loader import LoadOptions, load_site
 from builder.content.model import Page, Site
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
+from builder.media import check_executor, process_media
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
@@ -168,22 +168,6 @@ class Digests:
         return keys + extra
 
 
-@dataclass
-class MediaHtml:
-    """What pages need from the media step, as plain picklable data for render workers."""
-
-    entries: dict = field(default_factory=dict)  # rel source → media_pipeline MediaEntry
-    catalogs: dict = field(default_factory=dict)  # topic slug → media index data
-
-    def __call__(self, source: str, alt: str, page_url: str) -> str | None:
-        entry = self.entries.get(source)
-        return entry.page_html(alt, page_url) if entry is not None else None
-
-    def key(self, source: str) -> str:
-        entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
-
-
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
 
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
@@ -241,10 +225,10 @@ def _stat_key(path: Path) -> str:
 class Builder:
     def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
         self.cfg = cfg
-        self.opts = options
+        self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
         if options.preview:
-            options.drafts = options.future = True
-            options.minify = False
+            self.opts.drafts = self.opts.future = True
+            self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
         # One build state per output folder: the preview's outputs are not public/'s.
@@ -301,35 +285,9 @@ class Builder:
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self) -> tuple[MediaHtml | None, list]:
-        """Photos and videos go through the media pipeline (cached by content). Returns what pages
-        need and the rendition files to publish — never the original file."""
-        media_assets = [a for a in self.site.assets if a.media]
-        if not media_assets:
-            return None, []
-        from media_pipeline.catalog import catalog_for_topic
-        from media_pipeline.library import MediaLibrary
-
-        library = MediaLibrary(self.cfg)
-        report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
-                                 raise_errors=False, executor=self.opts.executor or self.cfg.build.executor)
-        if report.failed:  # every other file was processed and cached first
-            raise BuildFailed(report.failed)
-        self.report.notes.append(report.line())
-        outputs = {a.source: a.output for a in media_assets}
-        entries = library.lookup_many(list(outputs), outputs)
-        media = MediaHtml()
-        files = []
-        for asset in media_assets:
-            entry = entries[asset.source]
-            media.entries[asset.source.relative_to(self.cfg.root).as_posix()] = entry
-            files.extend(PlannedFile(out, Path(cached), {"media": entry.key}) for cached, out in entry.files())
-        for topic in self.site.topics:
-            if topic.media_page:
-                catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
-                catalog["title"] = topic.media_page.title
-                media.catalogs[topic.slug] = catalog
-        return media, files
+    def process_media(self) -> tuple:
+        """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes, self.opts.executor)
 
     def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
         """Decide, without writing anything, which outputs are still valid and which must be made."""
@@ -481,7 +439,7 @@ class Builder:
             p = renderer.by_url[job.url]
             pages.append({"path": job.output, "source": p.rel_source + (f"#row={p.record.row}" if p.record else ""),
                           "kind": "detail" if p.kind == "record" else p.kind, "title": p.title,
-                          "date": p.date.astimezone(CST).strftime("%Y-%m-%d %H:%M") if p.date else None,
+                          "date": clock.local(p.date).strftime("%Y-%m-%d %H:%M") if p.date else None,
                           "topic": p.topic, "column": p.column})
         columns = [{"path": c.index.output, "topic": c.topic, "name": c.name, "title": c.title,
                     "column_type": c.column_type, "stale_after_days": c.stale_after_days, "pages": len(c.pages),
@@ -526,10 +484,7 @@ def build_command(args) -> int:
                            minify=not args.no_minify, clean=args.clean, executor=getattr(args, "executor", None))
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
-    if options.executor:
-        from media_pipeline.executor import dask_address
-
-        dask_address(options.executor)
+    check_executor(options.executor)
     try:
         report = build_site(args.root, options)
     except BuildFailed as exc:
@@ -537,7 +492,7 @@ def build_command(args) -> int:
             ui.error(str(e))
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
-        return 1
+        return exc.exit_code
     for w in report.warnings:
         ui.warn(tr("警告：", "warning: ") + w)
     for n in report.notes:

@@ -93,6 +93,8 @@ class BuildFailed(ZhuantiError):
     def __init__(self, errors: list[ZhuantiError]) -> None:
         super().__init__(tr("构建失败：{n} 个错误", "build failed: {n} error(s)", n=len(errors)))
         self.errors = errors
+        # a configuration error among them (topic.toml, stale_after …) makes it a usage error: exit 2
+        self.exit_code = 2 if any(isinstance(e, ConfigError) for e in errors) else 1
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)

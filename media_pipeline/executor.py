@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import ui
-from builder.errors import ConfigError, MediaError, ZhuantiError
-from builder.i18n import tr
 from media_pipeline.cache import MediaCache
+from media_pipeline.errors import MediaConfigError, MediaError
+from media_pipeline.i18n import tr
 from media_pipeline.images import ImageParams, process_image
 
 # File-name stem of photo renditions inside a cache entry (published names come from the source).
@@ -72,7 +71,7 @@ class SerialExecutor(Executor):
 # ---------------------------------------------------------------- jobs (run in workers)
 
 def _error(source: str, exc: BaseException) -> dict:
-    if isinstance(exc, ZhuantiError):
+    if isinstance(exc, MediaError):
         return {"ok": False, "source": source,
                 "error": {"message": exc.message, "path": exc.path or source, "line": exc.line, "hint": exc.hint}}
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -134,7 +133,9 @@ class _Bars:
         self.finished: set[int] = set()  # a late progress message must not bring a bar back
 
     def __enter__(self) -> _Bars:
-        console = ui.err_console()
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
         if os.environ.get("ZHUANTI_QUIET") == "1" or not console.is_terminal or not self.total:
             return self
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -197,7 +198,7 @@ def dask_address(spec: str | None, source: str | Path | None = "--executor", fie
     if not colon:
         host, port = hostport, str(DASK_PORT)
     if not host or "/" in host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(tr("无法识别的执行器 “{s}”", "unknown executor '{s}'", s=spec), source,
+        raise MediaConfigError(tr("无法识别的执行器 “{s}”", "unknown executor '{s}'", s=spec), source,
                           field=field, hint=tr("可用：local，或 dask://调度器主机:8786",
                                                     "use local, or dask://SCHEDULER-HOST:8786"))
     return f"tcp://{host}:{port}"
@@ -215,12 +216,12 @@ def _dask_run(tasks: list[MediaTask], cache_root: Path, address: str) -> list[di
     try:
         from distributed import Client
     except ImportError:
-        raise ConfigError(tr("使用 Dask 执行器需要安装 distributed", "the Dask executor needs the 'distributed' package"),
+        raise MediaConfigError(tr("使用 Dask 执行器需要安装 distributed", "the Dask executor needs the 'distributed' package"),
                           hint="pip install 'zhuanti[dask]'") from None
     try:
         client = Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise ConfigError(tr("连接不上 Dask 调度器 {a}：{e}", "cannot reach the Dask scheduler {a}: {e}", a=address, e=exc),
+        raise MediaConfigError(tr("连接不上 Dask 调度器 {a}：{e}", "cannot reach the Dask scheduler {a}: {e}", a=address, e=exc),
                           hint=tr("请先在调度器主机上运行 dask scheduler，并检查主机名、端口和防火墙。",
                                   "start `dask scheduler` on that host first; check the host name, port and firewall.")
                           ) from None
@@ -228,11 +229,11 @@ def _dask_run(tasks: list[MediaTask], cache_root: Path, address: str) -> list[di
         Path(cache_root).mkdir(parents=True, exist_ok=True)
         seen = client.run(_missing_on_worker, sorted({t.source for t in tasks}), str(cache_root))
         if not seen:
-            raise ConfigError(tr("Dask 调度器 {a} 没有可用的 worker", "the Dask scheduler {a} has no workers", a=address),
+            raise MediaConfigError(tr("Dask 调度器 {a} 没有可用的 worker", "the Dask scheduler {a} has no workers", a=address),
                               hint=tr("请在各台机器上运行 dask worker {a}", "run `dask worker {a}` on each machine", a=address))
         for worker, missing in sorted(seen.items()):
             if missing:
-                raise ConfigError(
+                raise MediaConfigError(
                     tr("Dask worker {w} 看不到 {p}（另有 {n} 个路径）", "Dask worker {w} cannot see {p} ({n} more path(s))",
                        w=worker, p=missing[0], n=len(missing) - 1),
                     hint=tr("所有 worker 必须以相同路径挂载站点目录（共享文件夹，如 NFS），缓存目录须可写。",

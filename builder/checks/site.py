@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from builder import clock
 from builder.checks.base import Finding, HtmlDoc
 from builder.config import CheckConfig, SiteConfig
 from builder.i18n import tr
@@ -97,7 +98,7 @@ class SiteCheck:
     def __init__(self, site: SiteConfig | None, manifest: dict | None, today: dt.date | None = None) -> None:
         self.site = site
         self.manifest = manifest or None
-        self.today = today or dt.date.today()
+        self.today = today or clock.today(site.timezone if site else None)  # the site's date, not the machine's
         self.policy: CheckConfig = site.check if site else CheckConfig()
         identity = dict(manifest.get("identity") or {}) if manifest else {}
         if site:

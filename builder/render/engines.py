@@ -21,7 +21,7 @@ from markdown.extensions.toc import nest_toc_tokens, slugify_unicode, unique
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from builder.config import MARKDOWN_ENGINES
-from builder.render.markdown import LinkContext, LinkRewriter, MarkdownRenderer
+from builder.render.markdown import LinkContext, LinkRewriter, MarkdownRenderer, make_sanitizer
 
 ENGINES = MARKDOWN_ENGINES
 DEFAULT_ENGINE = ENGINES[0]
@@ -30,12 +30,13 @@ TOC_MARKER = "[TOC]"
 BACKREF_TITLE = "Jump back to footnote {n} in the text"  # Python-Markdown's default title
 
 
-def make_renderer(engine: str = DEFAULT_ENGINE):
-    """The renderer for a ``[build] markdown_engine`` value (validated by builder.config)."""
+def make_renderer(engine: str = DEFAULT_ENGINE, site_cfg=None):
+    """The renderer for a ``[build] markdown_engine`` value (validated by builder.config); its HTML is
+    sanitized unless the site sets ``[build] unsafe_html``."""
     if engine == "python-markdown":
-        return MarkdownRenderer()
+        return MarkdownRenderer(site_cfg)
     if engine in ENGINES:
-        return CommonMarkRenderer(engine)
+        return CommonMarkRenderer(engine, site_cfg)
     raise ValueError(f"unknown Markdown engine {engine!r}; one of {', '.join(ENGINES)}")
 
 
@@ -97,9 +98,10 @@ def _fragment(markup: str) -> LexborNode:
 class CommonMarkRenderer:
     """A CommonMark engine plus the post-processing that makes its HTML match Python-Markdown's."""
 
-    def __init__(self, engine: str) -> None:
+    def __init__(self, engine: str, site_cfg=None) -> None:
         self.engine = engine
         self.convert = _pyromark() if engine == "pyromark" else _cmarkgfm()
+        self.sanitizer = make_sanitizer(site_cfg)
 
     def render(self, text: str, ctx: LinkContext | None) -> tuple[str, str]:
         """(html, toc_html)."""
@@ -130,7 +132,8 @@ class CommonMarkRenderer:
             if p.text(deep=True) == TOC_MARKER and p.child is not None and p.child.tag == "-text" \
                     and p.child.next is None:
                 p.replace_with(_fragment(toc))
-        return body.inner_html.strip("\n"), toc
+        html = body.inner_html.strip("\n")
+        return (self.sanitizer.clean(html) if self.sanitizer is not None else html), toc
 
     # ---- footnotes --------------------------------------------------------------------------
     # Both engines' markup becomes: refs {label: [sup nodes]}, definitions [(label, inner html)].
