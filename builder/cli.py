@@ -63,6 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
     p.add_argument("--no-minify", action="store_true", help=tr("不压缩 HTML", "do not minify HTML"))
     p.add_argument("--clean", action="store_true", help=tr("忽略增量构建状态，全部重建", "ignore the build state"))
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
 
     p = sub.add_parser("check", parents=[common], help=tr("检查构建结果或任一 HTML 目录", "check the built site or any folder of HTML"))
     p.add_argument("path", nargs="?", help=tr("要检查的目录（默认 public/）", "folder to check (default: public/)"))
@@ -97,6 +98,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
     p.add_argument("--topic", action="append")
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
     p.add_argument("--list", action="store_true", help=tr("列出媒体目录", "print the media catalog"))
     p.add_argument("--tag")
     p.add_argument("--group")

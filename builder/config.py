@@ -94,6 +94,8 @@ class BuildConfig:
     unsafe_html: bool = False
     # builder.render.engines: "python-markdown" (default), "pyromark" or "cmarkgfm"
     markdown_engine: str = "python-markdown"
+    # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
+    executor: str = "local"
 
 
 @dataclass
@@ -286,6 +288,13 @@ def load_site_config(root: Path) -> SiteConfig:
         raise ConfigError(tr("markdown_engine 只能是 {a}", "markdown_engine must be one of {a}",
                              a=", ".join(MARKDOWN_ENGINES)), path, field="build.markdown_engine",
                           hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else None)
+    from media_pipeline.errors import MediaError
+    from media_pipeline.executor import dask_address
+
+    try:
+        dask_address(cfg.build.executor, path, "build.executor")
+    except MediaError as exc:
+        raise ConfigError(exc.message, path, field=exc.field, hint=exc.hint) from None
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):
