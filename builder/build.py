@@ -14,6 +14,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -31,12 +33,13 @@ from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
-from builder.media import MediaHtml, process_media
+from builder.media import MediaHtml, check_executor, process_media
 from builder.output import Sink, check_output_folder, recover
 from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, day, make_templates
 from builder.render.urls import absolute
 from builder.resources import builtin_theme_dir
+from builder.search import build_search
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
@@ -60,6 +63,8 @@ class BuildOptions:
     output: Path | None = None
     # Preview mode (zhuanti serve): drafts and future pages shown with a badge, HTML unminified.
     preview: bool = False
+    # Where media jobs run: "local" or "dask://HOST[:PORT]"; None: site.toml's [build] executor.
+    executor: str | None = None
 
 
 @dataclass
@@ -207,6 +212,7 @@ class Builder:
             self.step("render", self.render, site, renderer, plan.todo, previous, sink, media_html)
             self.keep(plan)
             self.write_extra(sink, SITEMAP, sitemap, previous)
+            self.step("search", self.search, renderer, sink, previous, plan)
             manifest, identity = self.step("manifest", self.manifest, site, renderer)
             self.write_extra(sink, MANIFEST_REL, manifest, previous, identity)
             complete = not previous
@@ -277,7 +283,7 @@ class Builder:
 
     def process_media(self) -> tuple[MediaHtml | None, list]:
         """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
-        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes)
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes, self.opts.executor)
 
     # ---- plan --------------------------------------------------------------------------------
     def plan(self, renderer: PageRenderer, resolver: Resolver, previous: dict[str, OutputRecord],
@@ -395,18 +401,52 @@ class Builder:
             raise BuildFailed(list(unique.values()))
 
     def write_extra(self, sink: Sink, rel: str, data: bytes, previous: dict[str, OutputRecord],
-                    identity: str | None = None) -> None:
-        """The sitemap and the manifest: written only when their content changed."""
+                    identity: str | None = None, kind: str = "extra", same_bytes: bool = False) -> None:
+        """The sitemap, the manifest, the search files: written only when their content changed
+        (``same_bytes``: the same bytes under a new identity are not written again either)."""
         sha = hashlib.sha256(data).hexdigest()
         ident = identity or sha
         old = previous.get(rel)
         if rel != MANIFEST_REL:
             self.files[rel] = (sha, len(data))
-        if old is not None and old.source == ident and self.still_ours(old):
+        if old is not None and (old.source == ident or same_bytes and old.sha256 == sha) and self.still_ours(old):
+            if old.source != ident:
+                self.records[rel] = dataclasses.replace(old, source=ident)
             return
         st = sink.write(rel, data)
-        self.records[rel] = OutputRecord(rel, "extra", sha, len(data), st.st_mtime_ns, source=ident)
+        self.records[rel] = OutputRecord(rel, kind, sha, len(data), st.st_mtime_ns, source=ident)
         self.report.written.append(rel)
+
+    def search(self, renderer: PageRenderer, sink: Sink, previous: dict[str, OutputRecord], plan: Plan) -> None:
+        """The search page and index (builder/search.py) read every page: made again only when a
+        page changed, from a folder of links to this build's pages (kept and new)."""
+        pages = sorted((p, s) for p, (s, _) in self.files.items() if p.endswith(".html"))
+        ident = _h(["search", pages, self.cfg.base_url])
+        old = {p: r for p, r in previous.items() if r.kind == "search"}
+        if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
+            for r in old.values():
+                self.files[r.path] = (r.sha256, r.size)
+            return
+        written = set(sink.written)
+        view = Path(tempfile.mkdtemp(prefix=".pages-", dir=sink.staging.parent))
+        try:
+            for rel, _ in pages:
+                target = view / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(sink.staging / rel if rel in written else self.public / rel, target)
+
+            def write(rel: str, data: bytes) -> None:
+                if rel.endswith(".html"):  # the search page is indexed with the others
+                    (view / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (view / rel).write_bytes(data)
+                self.write_extra(sink, rel, data, previous, kind="search", identity=ident, same_bytes=True)
+                made.add(rel)
+
+            made: set[str] = set()
+            build_search(renderer, view, write)
+        finally:
+            shutil.rmtree(view, ignore_errors=True)
+        plan.removed.extend(p for p in old if p not in made)
 
     def sitemap(self, renderer: PageRenderer) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -422,7 +462,7 @@ class Builder:
     def manifest(self, site: Site, renderer: PageRenderer) -> tuple[bytes, str]:
         """The manifest, and what identifies its content (everything but built_at)."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else dt.datetime.now(dt.UTC)
+        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
         for job in renderer.jobs():
             if job.kind == "list":
@@ -556,9 +596,10 @@ def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
 
 def build_command(args) -> int:
     options = BuildOptions(drafts=args.drafts, future=args.future, topics=args.topic, jobs=args.jobs,
-                           minify=not args.no_minify, clean=args.clean)
+                           minify=not args.no_minify, clean=args.clean, executor=getattr(args, "executor", None))
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
+    check_executor(options.executor)
     try:
         report = build_site(args.root, options)
     except BuildFailed as exc:

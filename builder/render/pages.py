@@ -23,6 +23,7 @@ from builder.deps import Recorder, TrackedMap, col_page_count
 from builder.render.engines import make_renderer
 from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
+from builder.render.theme import cover_html
 from builder.render.urls import absolute, relative
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
@@ -84,6 +85,7 @@ class PageRenderer:
         "now" (the preview's 定时发布 badge)."""
         self.site = site
         self.cfg = site.config
+        clock.configure(self.cfg.timezone)  # render workers started by spawn/forkserver begin with the default zone
         self.minify = minify
         self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
@@ -167,6 +169,7 @@ class PageRenderer:
             "site_pages": self.site.pages, "preview": self.preview,
             "preview_badge": self.badge(page, rec) if self.preview else None,
         }
+        ctx["cover"] = self.cover(topic, page, job.page_url, rec, url_to)
         if page.kind == "home":
             rec.add("s|topics")
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
@@ -243,6 +246,19 @@ class PageRenderer:
         if html is None:  # the media step failed for it and has said so; keep the plain image
             return m.group(0)
         return html
+
+    def cover(self, topic: Topic | None, page: Page, page_url: str, rec: Recorder, url_to) -> Markup:
+        """The topic's 头图 (builder/render/theme.py); what it reads is recorded."""
+        if topic is None:
+            return cover_html(self, topic, page, page_url, {}, url_to)
+        config = rec.get(topic, "config")
+        if config.cover:
+            path = topic.dir / config.cover
+            rel = path.relative_to(self.cfg.root).as_posix() if path.is_relative_to(self.cfg.root) else config.cover
+            rec.add(f"l|msrc|{rel}")  # whether and how it is published decides what the page shows
+            rec.add(f"l|asset|{rel}")
+            rec.add(f"m|{rel}")
+        return cover_html(self, topic, page, page_url, {}, url_to)
 
     def badge(self, page: Page, rec: Recorder) -> str | None:
         rec.add(f"badge|{page.url}")  # changes when "now" passes the page's publish_at

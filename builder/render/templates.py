@@ -18,6 +18,7 @@ from builder.content.loader import theme_dir
 from builder.deps import TRACKED
 from builder.errors import TemplateError
 from builder.i18n import tr
+from builder.render.theme import THEME_FILTERS
 from builder.resources import builtin_theme_dir
 
 REFERENCE = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\s+(.*?)\s*[-+]?%\}", re.S)
@@ -98,6 +99,7 @@ class Templates:
             )
             env.owner = self
             env.globals.update(self.globals)
+            env.filters.update(THEME_FILTERS)
             env.filters.update(self.filters)
             self._envs[key] = env
         return env
