@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,26 @@ SOURCES = ("site_src", "topics", "themes")
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative posix path → bytes)."""
+    """Every file under ``folder`` (relative posix path → bytes), except the search index.
+
+    Pagefind numbers pages in the order its threads finish them, so two clean builds of the same
+    pages may differ there; its files (and their lines in the manifest) are replaced by the number
+    of pages indexed, which must match.
+    """
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    out = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    entry = out.get("pagefind/pagefind-entry.json")
+    for rel in [r for r in out if r.startswith("pagefind/")]:
+        del out[rel]
+    if entry is not None:
+        out["pagefind/pages-indexed"] = str({k: v.get("page_count") for k, v in
+                                             json.loads(entry)["languages"].items()}).encode()
+    if ".zhuanti/manifest.json" in out:
+        manifest = json.loads(out[".zhuanti/manifest.json"])
+        manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith("pagefind/")]
+        out[".zhuanti/manifest.json"] = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
+    return out
 
 
 def outcome(fn, root: Path) -> tuple[str, object]:

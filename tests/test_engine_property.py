@@ -29,7 +29,7 @@ from builder.clock import get_zone
 from tests.engine_support import clean_reference, diff, outcome, tree
 from tests.sitefactory import write_files
 
-STEPS = int(os.environ.get("ZHUANTI_PROPERTY_STEPS", "16"))
+STEPS = int(os.environ.get("ZHUANTI_PROPERTY_STEPS", "12"))
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=get_zone("Asia/Shanghai"))
 
 SITE_TOML = """title = "{title}"
