@@ -39,7 +39,7 @@ from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, day, make_templates
 from builder.render.urls import absolute
 from builder.resources import builtin_theme_dir
-from builder.search import build_search
+from builder.search import SEARCH_URL, build_search, search_page
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
@@ -464,9 +464,17 @@ class Builder:
     def search(self, renderer: PageRenderer, sink: Sink, previous: dict[str, OutputRecord], plan: Plan) -> None:
         """The search page and index (builder/search.py) read every page: made again only when a
         page changed, from a folder of links to this build's pages (kept and new)."""
+        old = {p: r for p, r in previous.items() if r.kind == "search"}
+        if self.opts.preview:
+            # The preview shows the search page but does not index: pagefind reads every page, which
+            # would cost seconds on each save of a large site.
+            page = search_page(renderer)
+            if page is not None:
+                self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search")
+            plan.removed.extend(p for p in old if p != SEARCH_URL + "index.html" or page is None)
+            return
         pages = sorted((p, s) for p, (s, _) in self.files.items() if p.endswith(".html"))
         ident = _h(["search", pages, self.cfg.base_url])
-        old = {p: r for p, r in previous.items() if r.kind == "search"}
         if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
             for r in old.values():
                 self.files[r.path] = (r.sha256, r.size)
