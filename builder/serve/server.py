@@ -236,3 +236,5 @@ class PreviewServer:
                 loop.call_soon_threadsafe(self.hub.publish, outcome.message())
             except RuntimeError:
                 pass  # the loop closed meanwhile: the server is stopping
+        if outcome.ok:
+            self.session.read_sources()  # after the browsers were told: it never delays them
