@@ -442,6 +442,13 @@ def test_hub_merges_what_a_client_missed():
     assert hub.since(3)["all"] and hub.since(3)["overlay"] == ""
 
 
+def test_a_site_wide_change_reloads_every_page_without_listing_them():
+    few = Outcome(2, ok=True, changed=["a/index.html"]).message()
+    assert few["changed"] == ["a/index.html"] and not few["all"]
+    many = Outcome(3, ok=True, changed=[f"p{i}/index.html" for i in range(5000)]).message()
+    assert many["changed"] == [] and many["all"]
+
+
 def read_events(port: int, path: str, count: int) -> list[dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
     conn.request("GET", path)

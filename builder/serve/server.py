@@ -213,6 +213,7 @@ class PreviewServer:
         try:
             await self._stopped.wait()
         finally:
+            self.session.closing = True
             self.watcher.stop()
             server.stop()
             self.hub.close()

@@ -32,6 +32,7 @@ OVERLAY_ID = "zhuanti-overlay"
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 # Outputs every build rewrites that no page shows: a change there reloads nobody.
 _BOOKKEEPING = ("sitemap.xml", ".zhuanti/")
+MAX_LISTED = 500  # changed outputs named in a reload message; beyond this every page reloads
 
 
 @dataclass
@@ -62,8 +63,9 @@ class Outcome:
     overlay: str = ""
 
     def message(self) -> dict:
-        return {"type": "reload" if self.ok else "error", "version": self.version, "changed": self.changed,
-                "all": self.reload_all, "overlay": self.overlay, "seconds": round(self.seconds, 4),
+        many = len(self.changed) > MAX_LISTED  # a site-wide change: every page reloads, no list needed
+        return {"type": "reload" if self.ok else "error", "version": self.version,
+                "changed": [] if many else self.changed, "all": self.reload_all or many, "overlay": self.overlay, "seconds": round(self.seconds, 4),
                 "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -80,6 +82,7 @@ class PreviewSession:
         self.reload_url: str | None = None  # where browsers reach the reload channel (None: beside the pages)
         self.rebuilds = 0  # builds after the first (tests and the terminal count them)
         self.last_changed: set[Path] = set()  # the source paths the last rebuild was given
+        self.closing = False  # set when the server stops: a rebuild cut short by Ctrl-C is not a bug
         self.outcome = Outcome(0, ok=True)
         self._build_lock = threading.Lock()
         self._checks: tuple[tuple, FastChecks] | None = None  # server thread only
@@ -105,6 +108,8 @@ class PreviewSession:
             except ZhuantiError as exc:
                 problems = [self.problem(e) for e in _flatten(exc)]
             except Exception as exc:  # noqa: BLE001 - a bug in a build must not end the preview
+                if self.closing:  # Ctrl-C reached the build's worker processes too
+                    return before
                 ui.error(traceback.format_exc())
                 problems = [Problem(tr("内部错误：{e}", "internal error: {e}", e=f"{type(exc).__name__}: {exc}"),
                                     hint=tr("这是 zhuanti 的缺陷，请把终端中的信息发给维护人员。",
