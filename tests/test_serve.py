@@ -271,6 +271,19 @@ def test_an_empty_file_is_pointed_out_and_the_server_survives(preview):
     assert p.page("demo/news/c/").css_first(f"#{OVERLAY_ID}") is None
 
 
+def test_a_bad_row_in_a_data_file_is_shown_with_its_row_and_field(preview):
+    index = ("---\ntitle: 行政许可结果\ndata: records.csv\nslug_field: 许可编号\ntitle_field: 项目名称\n"
+             "required: [许可编号, 项目名称]\n---\n")
+    p = preview({**BASIC, "topics/demo/xuke/_index.md": index,
+                 "topics/demo/xuke/records.csv": "许可编号,项目名称\nA-1,甲项目\n"})
+    assert p.page("demo/xuke/a-1/").css_first("h1") is not None
+    p.write("topics/demo/xuke/records.csv", "许可编号,项目名称\nA-1,甲项目\nA-2,\n")
+    assert not p.wait_rebuilds(1).ok
+    overlay = p.page("demo/xuke/a-1/").css_first(f"#{OVERLAY_ID}")
+    assert "topics/demo/xuke/records.csv" in overlay.text() and "第 3 行" in overlay.text()
+    assert "字段 “项目名称”" in overlay.text()
+
+
 def test_the_overlay_speaks_english_with_lang_en(preview, monkeypatch):
     monkeypatch.setenv("ZHUANTI_LANG", "en")
     p = preview()

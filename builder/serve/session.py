@@ -142,14 +142,7 @@ class PreviewSession:
             return outcome
 
     def problem(self, exc: ZhuantiError) -> Problem:
-        where = []
-        if exc.sheet:
-            where.append(tr("工作表 {s}", "sheet {s}", s=exc.sheet))
-        if exc.row:
-            where.append(tr("第 {r} 行", "row {r}", r=exc.row))
-        if exc.field:
-            where.append(tr("字段 “{f}”", "field '{f}'", f=exc.field))
-        return Problem(exc.message, self.shown(exc.path), exc.line, "，".join(where) or None, exc.hint)
+        return Problem(exc.message, self.shown(exc.path), exc.line, tr("，", ", ").join(exc.cell()) or None, exc.hint)
 
     def shown(self, path: str | None) -> str | None:
         """A path as staff see it: relative to the site folder."""
