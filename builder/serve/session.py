@@ -123,6 +123,7 @@ class PreviewSession:
             else:
                 if changed is not None and any(p.name == "site.toml" for p in changed):
                     self._reload_config()
+                    self._matcher = None  # check.traditional_to_simplified may have changed
                 if changed is not None and any("words" in p.parts for p in changed):
                     self._matcher = None
                 self._track(report, first=changed is None or not self._files)
