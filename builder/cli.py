@@ -63,11 +63,19 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
     p.add_argument("--no-minify", action="store_true", help=tr("不压缩 HTML", "do not minify HTML"))
     p.add_argument("--clean", action="store_true", help=tr("忽略增量构建状态，全部重建", "ignore the build state"))
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
 
     p = sub.add_parser("check", parents=[common], help=tr("检查构建结果或任一 HTML 目录", "check the built site or any folder of HTML"))
     p.add_argument("path", nargs="?", help=tr("要检查的目录（默认 public/）", "folder to check (default: public/)"))
     p.add_argument("--external", action="store_true", help=tr("检查外部链接", "check external links over HTTP"))
     p.add_argument("--browser", action="store_true", help=tr("真实浏览器检查（移动端、无障碍）", "real-browser pass (mobile, accessibility)"))
+    p.add_argument("--sample", type=int, metavar="N",
+                   help=tr("浏览器检查时每个模板只抽查 N 个页面（默认检查全部页面）",
+                           "browser pass: check N pages per template (default: every page)"))
+    p.add_argument("--devices", metavar="LIST",
+                   help=tr("浏览器检查的设备，逗号分隔的名称或宽度，如 360,1366（默认全部：360,375,414,768,1366）",
+                           "browser pass devices, comma-separated names or widths, e.g. 360,1366 "
+                           "(default all: 360,375,414,768,1366)"))
     p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
     p.add_argument("--jobs", type=int, default=None)
@@ -90,6 +98,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
     p.add_argument("--topic", action="append")
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
     p.add_argument("--list", action="store_true", help=tr("列出媒体目录", "print the media catalog"))
     p.add_argument("--tag")
     p.add_argument("--group")
