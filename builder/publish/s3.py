@@ -88,6 +88,7 @@ class S3Backend:
         self.bucket, self.prefix = target.bucket, target.prefix
         self.label = target.name
         self.where = f"s3://{target.bucket}/{target.prefix}"
+        self._records: dict[str, dict[str, FileEntry]] = {}  # release records read in this session
 
     # -- connection ----------------------------------------------------------------------------------
     @classmethod
@@ -168,7 +169,21 @@ class S3Backend:
                                       e=err.get("Message")))
 
     def _live(self) -> dict[str, dict]:
-        return {o["Rel"]: o for o in self._list() if not o["Rel"].startswith(HIDDEN)}
+        """The live objects: the top level with a delimiter, then each top-level folder but the hidden
+        one, so the content store (as many objects again) is never listed."""
+        live: dict[str, dict] = {}
+        folders = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix,
+                                                                      Delimiter="/")
+        for page in pages:
+            for obj in page.get("Contents", []):
+                obj["Rel"] = obj["Key"][len(self.prefix):]
+                live[obj["Rel"]] = obj
+            folders += [p["Prefix"][len(self.prefix):] for p in page.get("CommonPrefixes", [])]
+        for folder in folders:
+            if folder != HIDDEN:
+                live.update((o["Rel"], o) for o in self._list(folder))
+        return live
 
     def _parallel(self, items: Iterable, fn: Callable) -> None:
         with ThreadPoolExecutor(self.target.concurrency) as pool:
@@ -237,11 +252,14 @@ class S3Backend:
         return sorted(out, key=lambda r: r.order)
 
     def record_files(self, rid: str) -> dict[str, FileEntry]:
+        if rid in self._records:
+            return self._records[rid]
         data = self._get(files_name(rid))
         if data is None:
             raise PublishError(tr("发布记录缺失：{w}{f}", "release record missing: {w}{f}", w=self.where,
                                   f=files_name(rid)))
-        return load_files(data)
+        self._records[rid] = load_files(data)
+        return self._records[rid]
 
     # -- publish -------------------------------------------------------------------------------------
     def live_state(self, rid: str, files: dict[str, FileEntry]) -> LiveState:
