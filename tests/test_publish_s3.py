@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import json
 
-import boto3
+import botocore.session
 import pytest
 
 from tests.publish_helpers import (
@@ -50,15 +50,15 @@ def live_objects(server: RcloneS3, prefix: str = "zt/") -> dict[str, bytes]:
 def record_requests(monkeypatch) -> list[tuple[str, str]]:
     """Every S3 request zhuanti sends, in order, as (operation, key)."""
     calls: list[tuple[str, str]] = []
-    real = boto3.client
+    real = botocore.session.Session.create_client
 
-    def client(*args, **kwargs):
-        c = real(*args, **kwargs)
+    def create_client(self, *args, **kwargs):
+        c = real(self, *args, **kwargs)
         c.meta.events.register("before-call.s3.*", lambda model, params, **_: calls.append(
             (model.name, params.get("url_path", "").split("/", 2)[-1])))
         return c
 
-    monkeypatch.setattr(boto3, "client", client)
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
     return calls
 
 
