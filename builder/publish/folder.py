@@ -83,6 +83,10 @@ class FolderOps(ABC):
     def list_files(self, rel: str) -> dict[str, tuple[int, float]]:
         """Every regular file under ``rel`` → (size, mtime), paths relative to ``rel``."""
 
+    def sizes(self, base: str, paths: list[str]) -> dict[str, int]:
+        """Sizes of these files under ``base`` (absent ones left out)."""
+        return {p: st[0] for p, st in self.list_files(base).items()}
+
     @abstractmethod
     def clone_tree(self, src: str, dst: str) -> bool:
         """Copy folder ``src`` to a new ``dst`` with hard links; False when files had to be copied."""
@@ -234,8 +238,11 @@ class FolderBackend:
         self.ops.write(summary_name(release.id), release.summary_json())
 
     def _check_sizes(self, partial: str, plan: Plan) -> None:
-        present = self.ops.list_files(partial)
-        bad = [f.path for f in plan.files if present.get(f.path, (-1, 0))[0] != f.size]
+        # The clone is all-or-error and its files were checked against the record before; the
+        # files sent are the ones to check.
+        uploads = plan.uploads
+        present = self.ops.sizes(partial, [f.path for f in uploads])
+        bad = [f.path for f in uploads if present.get(f.path, -1) != f.size]
         if bad:
             raise PublishError(tr("上传后核对失败：{n} 个文件大小不符或缺失（如 {f}），未切换版本",
                                   "after the upload {n} files are missing or have the wrong size (e.g. {f}); "
@@ -339,6 +346,13 @@ class LocalOps(FolderOps):
 
         if self._p(rel).is_dir():
             walk(str(self._p(rel)), "")
+        return out
+
+    def sizes(self, base: str, paths: list[str]) -> dict[str, int]:
+        out = {}
+        for rel in paths:
+            with contextlib.suppress(OSError):
+                out[rel] = os.stat(self._p(f"{base}/{rel}")).st_size
         return out
 
     def clone_tree(self, src: str, dst: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from builder.checks import store
 from builder.config import SiteConfig
@@ -45,8 +45,8 @@ def load_build(cfg: SiteConfig) -> LocalBuild:
     files: dict[str, FileEntry] = {}
     for row in manifest.get("files") or []:
         rel = str(row.get("path", ""))
-        parts = PurePosixPath(rel).parts
-        if not rel or rel.startswith("/") or ".." in parts or parts[0] == ".zhuanti":
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or ".." in parts or "" in parts or parts[0] == ".zhuanti":
             raise ConfigError(tr("构建清单中有不安全的路径 {r}", "the build manifest names an unsafe path {r}", r=rel),
                               public / MANIFEST_REL, hint=tr("请重新构建（zhuanti build --clean）",
                                                              "rebuild with 'zhuanti build --clean'"))
