@@ -12,6 +12,7 @@ work per page before parsing: inputs past these limits fail naming the file and 
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -106,10 +107,14 @@ class LinkContext:
         i = self.body.find(needle)
         return self.body_line + self.body.count("\n", 0, i) if i >= 0 else None
 
+    @functools.cached_property
+    def base(self) -> str:
+        """The page's folder, site-relative (computed once: pages have many links)."""
+        return self.source.parent.relative_to(self.root).as_posix()
+
     def resolve(self, href: str) -> str | None:
         """Site-relative source path a link names, or None when it leaves the site."""
-        base = self.source.parent.relative_to(self.root).as_posix()
-        joined = posixpath.normpath(posixpath.join(base, unquote(href)))
+        joined = posixpath.normpath(posixpath.join(self.base, unquote(href)))
         return None if joined.startswith("../") or joined == ".." else joined
 
 
@@ -128,7 +133,8 @@ class LinkRewriter(Treeprocessor):
             elif el.tag == "img" and el.get("src"):
                 self.rewrite(el, "src", ctx)
 
-    def rewrite(self, el: etree.Element, attr: str, ctx: LinkContext) -> None:
+    @staticmethod  # builder.render.engines calls it on the CommonMark engines' HTML too
+    def rewrite(el: etree.Element, attr: str, ctx: LinkContext) -> None:
         href = el.get(attr, "")
         if SCHEME.match(href) or href.startswith(("#", "/")):
             return
@@ -187,6 +193,13 @@ class ZhuantiMarkdown(Extension):
         md.treeprocessors.register(LinkRewriter(md, self), "zhuanti_links", 5)
 
 
+def make_sanitizer(site_cfg=None) -> Sanitizer | None:
+    """The page sanitizer every Markdown engine applies; None when the site sets ``unsafe_html``."""
+    if site_cfg is not None and site_cfg.build.unsafe_html:
+        return None
+    return Sanitizer(site_cfg.check.allowed_domains if site_cfg else [], site_cfg.site_domain if site_cfg else "")
+
+
 class MarkdownRenderer:
     """One Python-Markdown instance, reset between pages (building it costs more than a page).
 
@@ -194,9 +207,7 @@ class MarkdownRenderer:
     without a site configuration it is sanitized with no iframe domains allowed."""
 
     def __init__(self, site_cfg=None) -> None:
-        unsafe = bool(site_cfg is not None and site_cfg.build.unsafe_html)
-        self.sanitizer = None if unsafe else Sanitizer(site_cfg.check.allowed_domains if site_cfg else [],
-                                                       site_cfg.site_domain if site_cfg else "")
+        self.sanitizer = make_sanitizer(site_cfg)
         self.ext = ZhuantiMarkdown()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "attr_list", "fenced_code", "footnotes", "sane_lists", self.ext],
