@@ -3,6 +3,7 @@ self-contained HTML report (Chinese by default) — the one place findings becom
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import io
@@ -267,6 +268,16 @@ mark{background:#ffeb3b;color:#000;font-weight:bold;padding:0 1px}
 .empty{color:#2e7d32;font-weight:bold}
 table.by-rule{width:auto;margin-top:10px}table.by-rule td:not(.rule){text-align:right}
 footer{color:#888;text-align:center;padding:20px}
+.shots{display:flex;gap:12px;overflow-x:auto;padding:10px 14px;align-items:flex-start}
+.shots figure{margin:0;flex:none;max-width:100%}
+.shots img{display:block;max-width:100%;height:auto;border:1px solid #ccc;border-radius:4px;background:#fff}
+.shots figcaption{font-size:12px;color:#555;max-width:240px;word-break:break-all}
+.shots.tpl img{width:180px}.shots.tpl .wide img{width:240px}
+.shots.page img{width:200px}.shots.page .wide img{width:260px}
+.tpl-row h3{margin:0;padding:8px 14px 0;font-size:15px;word-break:break-all}
+@media (max-width:600px){header,main{padding:12px}.filters input[type=search]{min-width:0;width:100%}
+ .tile{min-width:0;flex:1 1 40%}.filters{position:static}.card{padding:8px}.shots{padding:8px 0}
+ .tpl-row h3{padding:8px 0 0}}
 """
 
 _JS = """
@@ -339,10 +350,13 @@ def render_html(result: CheckResult, *, trend: Sequence[dict] = (), fail_on: str
     parts.append(f"<h2>{_e(tr('按规则统计', 'Findings by rule'))}</h2><div class=\"card\">{bar_chart(result)}"
                  f"{_rule_table(s)}</div>")
     parts.append(f"<h2>{_e(tr('历次检查趋势', 'Trend across runs'))}</h2><div class=\"card\">{trend_chart(trend)}</div>")
+    shots = list(getattr(result, "screenshots", None) or ())
+    parts.append(template_screenshots(shots))
     parts.append(f"<h2>{_e(tr('问题明细', 'Findings'))}</h2>")
     if result.findings:
         parts.append(_filters(result))
-        parts.extend(_page_section(page, findings, page == result.home_page) for page, findings in by_page(result))
+        parts.extend(_page_section(page, findings, page == result.home_page, page_screenshots(shots, page))
+                     for page, findings in by_page(result))
         parts.append(f"<script>{_JS}</script>")
     else:
         parts.append(f'<p class="empty">{_e(tr("没有发现问题。", "No findings."))}</p>')
@@ -486,7 +500,7 @@ def source_label(f: Finding) -> str:
     return f"{f.source}:{f.source_line}" if f.source_line else f.source
 
 
-def _page_section(page: str, findings: list[Finding], is_home: bool) -> str:
+def _page_section(page: str, findings: list[Finding], is_home: bool, extra: str = "") -> str:
     head = (f'<th>{_e(tr("源文件", "source"))}</th><th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
             f'<th>{_e(tr("说明", "message"))}</th><th>{_e(tr("目标", "target"))}</th>'
             f'<th>{_e(tr("上下文", "context"))}</th><th>{_e(tr("建议", "suggestion"))}</th>')
@@ -500,5 +514,46 @@ def _page_section(page: str, findings: list[Finding], is_home: bool) -> str:
         for f in findings)
     badge = f'<span class="home">{_e(tr("首页", "home page"))}</span>' if is_home else ""
     return (f'<section class="page" data-page="{_e(page)}"><h3>{_e(page_label(page))}{badge} '
-            f'<small>（{len(findings)}）</small></h3><table><thead><tr>{head}</tr></thead>'
+            f'<small>（{len(findings)}）</small></h3>{extra}<table><thead><tr>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table></section>")
+
+
+# ---------------------------------------------------------------- HTML: browser screenshots
+# The browser pass (--browser with --format html) takes JPEG screenshots in CSS pixels, at most
+# 480 px wide; they are embedded as data: URLs so the report stays one self-contained file.
+
+
+def _shot_figure(shot, caption: str) -> str:
+    data = base64.b64encode(shot.jpeg).decode("ascii")
+    wide = " wide" if shot.device.width > shot.device.height else ""
+    outlined = tr("（红框：{t}）", " (outlined: {t})", t="、".join(shot.outlined[:3])) if shot.outlined else ""
+    alt = tr("{p} 在 {d} 上的截图", "{p} on {d}", p=shot.page, d=shot.device.label)
+    return (f'<figure class="shot{wide}" data-device="{_e(shot.device.key)}"><img src="data:image/jpeg;base64,{data}" '
+            f'width="{shot.width}" height="{shot.height}" alt="{_e(alt)}" decoding="async">'
+            f"<figcaption>{_e(caption)}{_e(outlined)}</figcaption></figure>")
+
+
+def template_screenshots(shots: Sequence) -> str:
+    """One row per template: its first page on every device."""
+    by_template: dict[str, list] = defaultdict(list)
+    for shot in shots:
+        if shot.reason == "template":
+            by_template[shot.template].append(shot)
+    if not by_template:
+        return ""
+    rows = []
+    for template, group in sorted(by_template.items()):
+        group.sort(key=lambda s: s.device.width)
+        figures = "".join(_shot_figure(s, s.device.label) for s in group)
+        rows.append(f'<div class="tpl-row" data-template="{_e(template)}"><h3>{_e(tr("模板", "template"))} '
+                    f'{_e(template)} · {_e(page_label(group[0].page))}</h3><div class="shots tpl">{figures}</div></div>')
+    return (f"<h2>{_e(tr('各模板在不同设备上的截图', 'Each template on each device'))}</h2>"
+            f'<div class="card" id="screenshots">{"".join(rows)}</div>')
+
+
+def page_screenshots(shots: Sequence, page: str) -> str:
+    """The screenshots of one page with findings (the offending elements outlined in red)."""
+    mine = sorted((s for s in shots if s.page == page), key=lambda s: s.device.width)
+    if not mine:
+        return ""
+    return '<div class="shots page">' + "".join(_shot_figure(s, s.device.label) for s in mine) + "</div>"
