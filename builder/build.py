@@ -26,7 +26,7 @@ from builder.content.model import Page, Site
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
-from builder.media import process_media
+from builder.media import check_executor, process_media
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
@@ -50,6 +50,8 @@ class BuildOptions:
     output: Path | None = None
     # Preview mode (zhuanti serve): drafts and future pages shown with a badge, HTML unminified.
     preview: bool = False
+    # Where media jobs run: "local" or "dask://HOST[:PORT]"; None: site.toml's [build] executor.
+    executor: str | None = None
 
 
 @dataclass
@@ -287,7 +289,7 @@ class Builder:
 
     def process_media(self) -> tuple:
         """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
-        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes)
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes, self.opts.executor)
 
     def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
         """Decide, without writing anything, which outputs are still valid and which must be made."""
@@ -428,7 +430,7 @@ class Builder:
 
     def write_manifest(self, site: Site, renderer: PageRenderer, staging: Path) -> None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else dt.datetime.now(dt.UTC)
+        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
         for job in renderer.jobs():
             if job.kind == "list":
@@ -481,9 +483,10 @@ def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
 
 def build_command(args) -> int:
     options = BuildOptions(drafts=args.drafts, future=args.future, topics=args.topic, jobs=args.jobs,
-                           minify=not args.no_minify, clean=args.clean)
+                           minify=not args.no_minify, clean=args.clean, executor=getattr(args, "executor", None))
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
+    check_executor(options.executor)
     try:
         report = build_site(args.root, options)
     except BuildFailed as exc:

@@ -19,6 +19,7 @@ COMMANDS = {
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
     "media": "builder.media:media_command",
+    "serve": "builder.serve.command:serve_command",
     "publish": "builder.publish.command:publish_command",
     "rollback": "builder.publish.command:rollback_command",
     "releases": "builder.publish.command:releases_command",
@@ -74,18 +75,42 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
     p.add_argument("--no-minify", action="store_true", help=tr("不压缩 HTML", "do not minify HTML"))
     p.add_argument("--clean", action="store_true", help=tr("忽略增量构建状态，全部重建", "ignore the build state"))
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
 
     p = sub.add_parser("check", parents=[common], help=tr("检查构建结果或任一 HTML 目录", "check the built site or any folder of HTML"))
     p.add_argument("path", nargs="?", help=tr("要检查的目录（默认 public/）", "folder to check (default: public/)"))
     p.add_argument("--external", action="store_true", help=tr("检查外部链接", "check external links over HTTP"))
     p.add_argument("--browser", action="store_true", help=tr("真实浏览器检查（移动端、无障碍）", "real-browser pass (mobile, accessibility)"))
+    p.add_argument("--sample", type=int, metavar="N",
+                   help=tr("浏览器检查时每个模板只抽查 N 个页面（默认检查全部页面）",
+                           "browser pass: check N pages per template (default: every page)"))
+    p.add_argument("--devices", metavar="LIST",
+                   help=tr("浏览器检查的设备，逗号分隔的名称或宽度，如 360,1366（默认全部：360,375,414,768,1366）",
+                           "browser pass devices, comma-separated names or widths, e.g. 360,1366 "
+                           "(default all: 360,375,414,768,1366)"))
     p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
     p.add_argument("--jobs", type=int, default=None)
 
+    p = sub.add_parser("serve", parents=[common],
+                       help=tr("实时预览：保存即刷新，构建错误和检查问题显示在页面中",
+                               "live preview: reloads on save, build errors and findings shown in the page"))
+    p.add_argument("--port", type=int, default=8000, help=tr("端口（默认 8000）", "port (default 8000)"))
+    p.add_argument("--host", default="127.0.0.1",
+                   help=tr("监听地址（默认 127.0.0.1，只有本机能访问）", "address to listen on (default 127.0.0.1: this machine only)"))
+    p.add_argument("--base-path", default="/",
+                   help=tr("反向代理保留的路径前缀，例如 /preview/", "path prefix a reverse proxy keeps, e.g. /preview/"))
+    p.add_argument("--reload-url", default=None,
+                   help=tr("浏览器连接刷新通道的地址（代理把它放在别处时），例如 https://cms.example.gov.cn/preview-live/",
+                           "where browsers reach the reload channel when a proxy puts it elsewhere"))
+    p.add_argument("--reload-via", choices=["auto", "sse", "poll"], default="auto",
+                   help=tr("刷新通道：auto（WebSocket，不通时改用 SSE、长轮询）、sse、poll",
+                           "reload channel: auto (WebSocket, falling back to SSE, long-polling), sse, poll"))
+
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
     p.add_argument("--topic", action="append")
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
     p.add_argument("--list", action="store_true", help=tr("列出媒体目录", "print the media catalog"))
     p.add_argument("--tag")
     p.add_argument("--group")

@@ -22,6 +22,13 @@ NOW_ENV = "ZHUANTI_NOW"
 _FALLBACK = {"Asia/Shanghai": dt.timezone(dt.timedelta(hours=8), "CST"), "UTC": dt.UTC}
 
 _configured: str = DEFAULT_ZONE
+# Years a date may have: beyond these, time-zone arithmetic overflows (year 1 at UTC+9, 9999-12-31Z
+# in UTC+8) and no government page is dated there anyway.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def in_range(value: dt.date) -> bool:
+    return MIN_YEAR <= value.year <= MAX_YEAR
 
 
 class UnknownZone(ValueError):

@@ -92,8 +92,10 @@ class BuildConfig:
     # Raw HTML in Markdown is sanitized (scripts, event handlers, javascript:/data: URLs removed);
     # true publishes it as written (the site's editors are trusted; `check` still runs on the result).
     unsafe_html: bool = False
-    # builder.render.engines: "pyromark" (default), "cmarkgfm" or "python-markdown"
-    markdown_engine: str = "pyromark"
+    # builder.render.engines: "python-markdown" (default), "pyromark" or "cmarkgfm"
+    markdown_engine: str = "python-markdown"
+    # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
+    executor: str = "local"
 
 
 @dataclass
@@ -201,16 +203,22 @@ def _coerce(value: Any, tp: Any, where: str, source: Path) -> Any:
             raise _type_error(where, "table", value, source)
         return build_dataclass(tp, value, source, prefix=where + ".")
     if tp is dt.date:
+        parsed = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            parsed = value.date()
+        elif isinstance(value, dt.date):
+            parsed = value
+        elif isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value.strip())
+                parsed = dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if parsed is None:
+            raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if not clock.in_range(parsed):
+            raise ConfigError(tr("“{w}” 的日期 {v} 超出可用范围（{a}–{b} 年）", "'{w}': date {v} is out of range (years {a}–{b})",
+                                 w=where, v=parsed, a=clock.MIN_YEAR, b=clock.MAX_YEAR), source, field=where)
+        return parsed
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is Path:
@@ -280,6 +288,13 @@ def load_site_config(root: Path) -> SiteConfig:
         raise ConfigError(tr("markdown_engine 只能是 {a}", "markdown_engine must be one of {a}",
                              a=", ".join(MARKDOWN_ENGINES)), path, field="build.markdown_engine",
                           hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else None)
+    from media_pipeline.errors import MediaError
+    from media_pipeline.executor import dask_address
+
+    try:
+        dask_address(cfg.build.executor, path, "build.executor")
+    except MediaError as exc:
+        raise ConfigError(exc.message, path, field=exc.field, hint=exc.hint) from None
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):

@@ -37,7 +37,7 @@ class ZhuantiError(Exception):
             parts.append(tr("工作表 {s}", "sheet {s}", s=self.sheet))
         if self.row:
             parts.append(tr("第 {r} 行", "row {r}", r=self.row))
-        if self.field:
+        if self.field and not self.path.endswith(self.field):  # "site_src/assets" names itself already
             parts.append(tr("字段 “{f}”", "field '{f}'", f=self.field))
         return ", ".join(parts)
 

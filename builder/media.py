@@ -147,7 +147,8 @@ def _rel(cfg: SiteConfig, path: Path) -> str:
 
 # ---------------------------------------------------------------- the build's media step
 
-def process_media(cfg: SiteConfig, site: Site, jobs: int | None, notes: list[str]) -> tuple[MediaHtml | None, list]:
+def process_media(cfg: SiteConfig, site: Site, jobs: int | None, notes: list[str],
+                  executor: str | None = None) -> tuple[MediaHtml | None, list]:
     """Photos and videos go through the media pipeline (cached by content). Returns what pages
     need and the rendition files to publish — never the original file. Raises BuildFailed
     naming every file that failed (the others are processed and cached first)."""
@@ -162,7 +163,8 @@ def process_media(cfg: SiteConfig, site: Site, jobs: int | None, notes: list[str
         return None, []
     library = library_for(cfg)
     try:
-        report = library.process([i.source for i in items], jobs, raise_errors=False)
+        report = library.process([i.source for i in items], jobs, raise_errors=False,
+                                 executor=executor or cfg.build.executor)
     except MediaError as exc:
         raise build_error(exc) from None
     problems.extend(build_errors(report.failed))
@@ -198,6 +200,17 @@ def _usage(args: Namespace) -> None:
     jobs = getattr(args, "jobs", None)
     if jobs is not None and jobs < 1:
         raise ConfigError(tr("--jobs 必须是大于 0 的整数", "--jobs must be a whole number above 0"))
+    check_executor(getattr(args, "executor", None))
+
+
+def check_executor(spec: str | None) -> None:
+    """``--executor``: ``local`` or ``dask://HOST[:PORT]`` (exit 2 otherwise, before any work)."""
+    from media_pipeline.executor import dask_address
+
+    try:
+        dask_address(spec)
+    except MediaError as exc:
+        raise build_error(exc) from None
 
 
 def _check_topics(root: Path, topics: list[str] | None) -> None:
@@ -232,7 +245,8 @@ def media_command(args: Namespace) -> int:
     if getattr(args, "list", False):
         return _list(library, items, args)
     try:
-        report = library.process([i.source for i in items], args.jobs, raise_errors=False)
+        report = library.process([i.source for i in items], args.jobs, raise_errors=False,
+                                 executor=getattr(args, "executor", None) or cfg.build.executor)
     except MediaError as exc:
         raise build_error(exc) from None
     for note in report.notes:

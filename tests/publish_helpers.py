@@ -19,6 +19,13 @@ from builder.cli import main
 from tests.sitefactory import BASIC, SITE_TOML, write_site
 
 SSHD = Path("/usr/sbin/sshd")
+NOW = "2026-11-30T10:00:00+08:00"
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(monkeypatch):
+    """Release ids and times come from the pinned clock (several publishes in one test get -2, -3 …)."""
+    monkeypatch.setenv("ZHUANTI_NOW", NOW)
 
 
 def rclone_exe() -> str | None:

@@ -30,7 +30,7 @@ def test_every_page_has_lang_viewport_title_footer_identity_and_site_meta(tmp_pa
         assert "width=device-width" in doc.css_first("meta[name=viewport]").attributes["content"]
         assert doc.css_first("title").text().strip()
         footer = doc.css_first("footer").text()
-        for text in ("1100000088", "京ICP备00000000号", "京公网安备 11000000000000号", "测试市规划和自然资源委员会"):
+        for text in ("1100000088", "京ICP备12345678号", "京公网安备 11000000000000号", "测试市规划和自然资源委员会"):
             assert text in footer, (f, text)
         metas = {m.attributes.get("name"): m.attributes.get("content") for m in doc.css("meta[name]")}
         assert metas["SiteName"] == "测试委员会专题网站"

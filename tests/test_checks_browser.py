@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
 import pytest
 
 from builder.checks.base import HtmlDoc
-from builder.checks.browser import CHROMIUM, BrowserCheck, axe_findings, open_browser, source_line
+from builder.checks.browser import (
+    CHROMIUM,
+    BrowserCheck,
+    axe_findings,
+    open_browser,
+    parse_devices,
+    source_line,
+    spread,
+)
 from builder.errors import ConfigError
 
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -86,7 +95,7 @@ def site(tmp_path_factory) -> Path:
 def checked(site: Path) -> dict[str, list]:
     """One browser run over the whole sample site; findings grouped by page."""
     # 5 s: a page that waited for an unreachable external host would be reported as timed out.
-    check = BrowserCheck(site, timeout_ms=5000)
+    check = BrowserCheck(site, timeout_ms=5000, elder=False)
     for rel in PAGES:
         check.page(HtmlDoc.load(site, site / rel))
     findings = list(check.finish())
@@ -110,7 +119,8 @@ class TestBrowserCheck:
         f = overflow[0]
         assert f.severity == "error"
         assert f.target.endswith("table")
-        assert "360px" in f.message and "600px" in f.message
+        assert "360×640" in f.message and "600px" in f.message
+        assert "1366" not in f.message  # fits the desktop screen
         assert f.context.startswith("<table")
         assert f.line == 11  # the <table> line in the source
 
@@ -208,11 +218,11 @@ def test_a_hanging_or_missing_page_is_a_finding_and_the_run_goes_on(tmp_path: Pa
         "hang.html": page("死循环", "<h1>死循环</h1><script>while (true) {}</script>"),
         "ok.html": page("正常", "<h1>正常</h1><img src=a.png>"),
     })
-    check = BrowserCheck(tmp_path, pages=["hang.html", "gone.html", "ok.html"], timeout_ms=1500)
+    check = BrowserCheck(tmp_path, pages=["hang.html", "gone.html", "ok.html"], timeout_ms=3000, elder=False)
     findings = list(check.finish())
     by_page = {f.page: f for f in findings}
     assert by_page["hang.html"].rule == "mobile.load-failed"
-    assert by_page["hang.html"].message.startswith("页面在规定时间内未加载完成")
+    assert by_page["hang.html"].message.startswith("页面在规定时间（3.0 秒）内未加载完成")
     assert by_page["gone.html"].rule == "mobile.load-failed"
     assert by_page["gone.html"].message == "页面无法打开：HTTP 404"
     assert by_page["ok.html"].rule == "a11y.image-alt"  # checked after the hung page was dropped
@@ -227,7 +237,7 @@ def test_page_cap_checks_home_first_and_reports_the_rest(tmp_path: Path):
         "news/1.html": page("新闻", "<h1>新闻</h1>"),
         ".zhuanti/report.html": page("内部", "<h1>内部</h1>"),
     })
-    check = BrowserCheck(tmp_path, max_pages=2)  # page() never called: the folder is scanned
+    check = BrowserCheck(tmp_path, max_pages=2, elder=False)  # page() never called: the folder is scanned
     assert check.pages_to_check() == ["index.html", "news/1.html", "a/deep/page.html"]
     findings = list(check.finish())
     assert [(f.rule, f.severity, f.page) for f in findings] == [
@@ -245,20 +255,13 @@ def test_recorded_pages_are_the_ones_checked(tmp_path: Path):
     assert BrowserCheck(tmp_path, pages=["index.html"]).pages_to_check() == ["index.html"]
 
 
-def test_missing_chromium_is_a_configuration_error(tmp_path: Path, monkeypatch):
-    write_site(tmp_path, {"index.html": page("首页", "<h1>首页</h1>")})
-    check = BrowserCheck(tmp_path, chromium=str(tmp_path / "no-chromium"))
+def test_missing_chromium_in_open_browser_is_a_configuration_error(tmp_path: Path, monkeypatch):
     with pytest.raises(ConfigError) as info:
-        list(check.finish())
+        with open_browser(tmp_path, chromium=str(tmp_path / "no-chromium")):
+            pass
     assert info.value.exit_code == 2
     assert "找不到 Chromium 浏览器" in info.value.message
     assert "apt-get install -y chromium" in info.value.hint
-
-    monkeypatch.setenv("ZHUANTI_LANG", "en")
-    with pytest.raises(ConfigError) as info:
-        list(BrowserCheck(tmp_path, chromium=str(tmp_path / "no-chromium")).finish())
-    assert info.value.message.startswith("Chromium not found at")
-    assert "apt-get install -y chromium" in str(info.value)
 
 
 @pytest.mark.browser
@@ -285,7 +288,7 @@ def test_axe_impact_decides_the_severity_and_english_texts_stay_english(monkeypa
                             "failureSummary": "Fix any of the following:\n  zooming limited"}]}
     [f] = axe_findings("a.html", [violation], '<head>\n<meta name="viewport" content="maximum-scale=1.5">')
     assert (f.rule, f.severity, f.line, f.target) == ("a11y.meta-viewport-large", "warning", 2, "meta")
-    assert f.message == "无障碍问题：Users should be able to zoom"
+    assert f.message == "无障碍问题（axe 英文原文）：Users should be able to zoom"
     assert f.suggestion.startswith("Fix any of the following: zooming limited https://")
     monkeypatch.setenv("ZHUANTI_LANG", "en")
     [f] = axe_findings("a.html", [dict(violation, id="image-alt", impact="critical")])
@@ -309,6 +312,206 @@ def test_an_export_with_root_absolute_urls_is_served_under_its_prefix(tmp_path: 
         "logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
     })
     # The stylesheet is found under the prefix: its fixed width makes the page overflow.
-    findings = list(BrowserCheck(tmp_path, url_prefix="/zt/两会/").finish())
+    findings = list(BrowserCheck(tmp_path, url_prefix="/zt/两会/", elder=False).finish())
     assert [(f.rule, f.target) for f in findings] == [("mobile.overflow", "body > p.wide")]
-    assert list(BrowserCheck(tmp_path).finish()) == []  # served at /, the stylesheet is missing
+    assert list(BrowserCheck(tmp_path, elder=False).finish()) == []  # served at /, the stylesheet is missing
+
+
+# ---------------------------------------------------------------- devices, bad input, sampling, 适老化, pictures
+
+DEVICE_PAGES = {
+    "index.html": page("首页", '<h1>首页</h1><p><a href="wide.html" style="display:block;padding:12px">宽</a></p>'),
+    # 800 px: too wide for the phones and the 768 px tablet, fits the desktop
+    "wide.html": page("宽元素", '<h1>宽元素</h1>\n<div class="banner" style="width:800px">横幅</div>'),
+    "zoom.html": page("禁止缩放", "<h1>禁止缩放</h1>", head=HEAD.replace(
+        "initial-scale=1", "initial-scale=1, maximum-scale=1, user-scalable=no")),
+    "throws.html": page("脚本出错", "<h1>脚本出错</h1>\n<script>\nnull.menu.open();\n</script>"),
+    "huge.html": page("超宽表格", '<h1>超宽表格</h1>\n<table style="width:20000px"><tr><td>宽</td></tr></table>'),
+    "photo.html": page("大图", '<h1>大图</h1>\n<img src="p.svg" alt="现场" width="1200" height="20">'),
+    "p.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="20"><rect width="1200" height="20"/></svg>',
+}
+
+
+@pytest.fixture(scope="module")
+def device_run(tmp_path_factory):
+    root = write_site(tmp_path_factory.mktemp("devices"), DEVICE_PAGES)
+    check = BrowserCheck(root, timeout_ms=5000, elder=False, screenshots=True)
+    findings = list(check.finish())
+    return check, findings
+
+
+def of(findings, rel: str, rule: str) -> list:
+    return [f for f in findings if f.page == rel and f.rule == rule]
+
+
+@pytest.mark.browser
+@needs_chromium
+class TestDevices:
+    def test_too_wide_element_is_flagged_on_phones_and_not_on_the_desktop(self, device_run):
+        check, findings = device_run
+        by_device = check.by_device["wide.html"]
+        assert set(by_device) == {"android", "iphone", "iphone-max", "tablet", "desktop"}
+        assert [f.target for f in by_device["android"] if f.rule == "mobile.overflow"] == ["body > div.banner"]
+        assert [f for f in by_device["desktop"] if f.rule == "mobile.overflow"] == []
+        [f] = of(findings, "wide.html", "mobile.overflow")  # one finding naming every device it fails on
+        assert f.message.startswith("在 360×640 安卓手机 屏幕上出现横向滚动")
+        assert "375×812 iPhone" in f.message and "768×1024 平板" in f.message and "1366" not in f.message
+        assert f.line == 11 and f.context.startswith('<div class="banner"')
+
+    def test_zoom_locking_viewport_is_an_error(self, device_run):
+        _, findings = device_run
+        [f] = of(findings, "zoom.html", "mobile.viewport")
+        assert f.severity == "error"
+        assert "禁止用户放大" in f.message and f.target == "user-scalable=no" and f.line == 5
+        assert not of(findings, "zoom.html", "a11y.meta-viewport")  # not counted twice
+
+    def test_a_page_whose_script_throws_has_a_console_error(self, device_run):
+        _, findings = device_run
+        [f] = of(findings, "throws.html", "mobile.console-error")
+        assert f.severity == "error"
+        assert f.message == "页面脚本出错：TypeError: Cannot read properties of null (reading 'menu')"
+        assert f.line == 12  # the line of the throwing statement in the page
+
+    def test_a_20000px_table_is_named_and_its_screenshot_stays_small(self, device_run):
+        check, findings = device_run
+        [f] = of(findings, "huge.html", "mobile.overflow")
+        assert f.target == "body > table" and "20000px" in f.message and "1366×768 电脑" in f.message
+        shots = [s for s in check.screenshots if s.page == "huge.html"]
+        assert shots and all(s.width <= 480 and len(s.jpeg) < 150_000 for s in shots)
+        assert all(s.outlined == ("body > table",) for s in shots)  # the culprit outlined in red
+
+    def test_an_image_wider_than_the_screen(self, device_run):
+        _, findings = device_run
+        [f] = of(findings, "photo.html", "mobile.image-width")
+        assert f.target == "body > img" and "1200px" in f.message and f.line == 11
+
+    def test_each_template_is_photographed_on_every_device(self, device_run):
+        check, _ = device_run
+        templates = {s.template for s in check.screenshots if s.reason == "template"}
+        assert templates == {"index@0", "page@0"}
+        home = sorted((s.device.width, s.width, s.height) for s in check.screenshots
+                      if s.page == "index.html")
+        assert home == [(360, 360, 640), (375, 375, 812), (414, 414, 896), (768, 480, 640), (1366, 480, 270)]
+        assert all(s.jpeg.startswith(b"\xff\xd8") for s in check.screenshots)
+
+    def test_the_note_says_every_page_was_checked(self, device_run):
+        check, _ = device_run
+        assert check.note().startswith("浏览器检查：6 个页面 × 5 种设备")
+        assert check.note().endswith("；全部页面")
+
+
+def test_device_list_is_parsed_and_unknown_devices_are_usage_errors():
+    assert [d.width for d in parse_devices("1366, 360,android")] == [360, 1366]
+    assert len(parse_devices(None)) == 5
+    with pytest.raises(ConfigError) as info:
+        parse_devices("360,nokia")
+    assert info.value.exit_code == 2 and "未知的设备：nokia" in info.value.message
+    assert "android=360" in info.value.hint
+
+
+def test_sampling_keeps_n_pages_per_template_spread_over_them(tmp_path: Path):
+    pages = {"index.html": page("首页", "<h1>首页</h1>")}
+    for i in range(10):
+        pages[f"news/{i}/index.html"] = page(f"新闻{i}", "<h1>新闻</h1>").replace("<body>", '<body class="kind-detail">')
+    pages["news/index.html"] = page("列表", "<h1>列表</h1>").replace("<body>", '<body class="kind-column">')
+    write_site(tmp_path, pages)
+    check = BrowserCheck(tmp_path, sample=3)
+    jobs, findings = check.plan(check.pages_to_check())
+    assert findings == []
+    chosen = [j.rel for j in jobs]
+    assert chosen == ["index.html", "news/index.html", "news/0/index.html", "news/4/index.html", "news/9/index.html"]
+    assert [j.rel for j in jobs if j.representative] == ["index.html", "news/index.html", "news/0/index.html"]
+    assert check.selection == "抽样检查：每个模板最多 3 页，共 5/12 页（column 1/1、detail 3/10、index@0 1/1）"
+    assert spread(list("abcdefghij"), 1) == ["a"]
+    with pytest.raises(ConfigError):
+        BrowserCheck(tmp_path, sample=0)
+
+
+ELDER_HEAD = HEAD.replace("</head>", """<script>
+if (new URLSearchParams(location.search).get('elder') === '1') document.documentElement.setAttribute('data-elder', '');
+</script>
+<style>html[data-elder] body{{font-size:20px}}
+.float{{position:fixed;right:0;bottom:0;width:80px;height:80px;background:#c00;color:#fff}}
+html[data-elder] .note{{font-size:14px}}html[data-elder] .float.hidden-in-elder{{display:none}}</style>
+</head>""")
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_elderly_friendly_mode_is_checked_for_text_size_and_floating_boxes(tmp_path: Path):
+    write_site(tmp_path, {
+        "index.html": page("适老化", '<h1>适老化</h1>\n<p class="note">注：这段说明文字太小。</p>\n'
+                           '<div class="float">在线咨询</div>', head=ELDER_HEAD),
+        "good.html": page("合格", '<h1>合格</h1><p>正文</p><div class="float hidden-in-elder">客服</div>',
+                          head=ELDER_HEAD),
+        "plain.html": page("普通", "<h1>普通</h1><p>正文</p>"),
+    })
+    findings = list(BrowserCheck(tmp_path, devices=parse_devices("360"), timeout_ms=5000).finish())
+    [small] = of(findings, "index.html", "mobile.elder-font-size")
+    assert small.target == "body > p.note" and "14px" in small.message and "18px" in small.message
+    [floating] = of(findings, "index.html", "mobile.elder-floating")
+    assert floating.target == "body > div.float" and "position:fixed" in floating.message
+    assert not [f for f in findings if f.page == "good.html"]
+    [missing] = of(findings, "plain.html", "mobile.elder-mode")
+    assert missing.severity == "info" and "没有进入适老化模式" in missing.message
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_without_any_elder_mode_the_check_is_skipped_with_one_notice(tmp_path: Path):
+    write_site(tmp_path, {"index.html": page("首页", "<h1>首页</h1>"), "a.html": page("甲", "<h1>甲</h1>")})
+    findings = list(BrowserCheck(tmp_path, devices=parse_devices("360")).finish())
+    assert [(f.rule, f.severity) for f in findings] == [("mobile.elder-mode", "info")]
+    assert "未检查适老化模式" in findings[0].message and "共 2 个页面" in findings[0].message
+
+
+def test_missing_chromium_skips_the_pass_and_the_static_checks_decide(tmp_path: Path, monkeypatch, capsys):
+    from builder.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("ZHUANTI_CHROMIUM", str(tmp_path / "no-chromium"))
+    write_site(tmp_path / "export", {"index.html": page("首页", '<h1>首页</h1><a href="gone.html">失效</a>')})
+    code = main(["check", str(tmp_path / "export"), "--browser", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1  # the broken link (a static finding) fails the run, not the missing browser
+    data = json.loads(out)
+    assert {f["rule"] for f in data["findings"]} >= {"link.broken"}
+    assert not [f for f in data["findings"] if f["rule"].startswith(("mobile.", "a11y."))]
+    assert "apt-get install chromium" in err
+    [note] = [m for m in data["summary"]["messages"] if "浏览器检查已跳过" in m]
+    assert "找不到 Chromium" in note
+
+
+def test_sample_without_browser_is_a_usage_error(tmp_path: Path, capsys):
+    from builder.cli import main
+
+    write_site(tmp_path / "export", {"index.html": page("首页", "<h1>首页</h1>")})
+    assert main(["check", str(tmp_path / "export"), "--sample", "3"]) == 2
+    assert "--sample 和 --devices 只用于浏览器检查" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_html_report_shows_screenshots_and_reads_well_at_360px(tmp_path: Path, monkeypatch, capsys):
+    from builder.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    write_site(tmp_path / "export", {k: DEVICE_PAGES[k] for k in ("index.html", "wide.html", "huge.html")})
+    report = tmp_path / "out" / "report.html"
+    report.parent.mkdir()
+    code = main(["check", str(tmp_path / "export"), "--browser", "--format", "html", "--output", str(report),
+                 "--devices", "360,1366"])
+    assert code == 1
+    text = report.read_text(encoding="utf-8")
+    assert "各模板在不同设备上的截图" in text
+    with open_browser(report.parent) as browser:
+        tab = browser.open("report.html")  # a 360 px phone
+        assert browser.horizontal_overflow(tab) is None
+        shots = tab.locator("#screenshots figure.shot img")
+        assert shots.count() == 4  # two templates × two devices
+        assert all(w > 50 for w in shots.evaluate_all("els => els.map(e => e.naturalWidth)"))
+        outlined = tab.locator('section.page[data-page="wide.html"] figure.shot')
+        assert outlined.count() >= 1
+        assert "红框：body > div.banner" in outlined.first.inner_text()
+        assert tab.locator('section.page[data-page="wide.html"] figure.shot img').first.evaluate(
+            "e => e.complete && e.naturalWidth > 0")

@@ -14,7 +14,7 @@ from builder.checks.words import WordMatcher
 from builder.config import IdentityConfig, SiteConfig
 
 FOOTER = ("<footer><p>主办单位：测试市规划和自然资源委员会</p><p>网站标识码：1100000088</p>"
-          "<p>京ICP备00000000号</p><p>京公网安备 11000000000000号</p></footer>")
+          "<p>京ICP备12345678号</p><p>京公网安备 11000000000000号</p></footer>")
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>{title}</title><link rel="stylesheet" href="/zhuanti/assets/site.css"></head>
@@ -51,7 +51,7 @@ def matcher(tmp_path_factory) -> WordMatcher:
 @pytest.fixture
 def site(tmp_path) -> SiteConfig:
     return SiteConfig(base_url="https://www.example.gov.cn/zhuanti/", root=tmp_path,
-                      identity=IdentityConfig(site_code="1100000088", icp="京ICP备00000000号",
+                      identity=IdentityConfig(site_code="1100000088", icp="京ICP备12345678号",
                                               police_record="京公网安备 11000000000000号",
                                               organizer="测试市规划和自然资源委员会"))
 

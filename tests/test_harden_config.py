@@ -16,8 +16,16 @@ from PIL import Image
 from builder import clock
 from builder.build import BuildOptions, build_site
 from builder.cli import main
-from builder.errors import ConfigError
+from builder.errors import BuildFailed, ConfigError
 from tests.sitefactory import BASIC, SITE_TOML, md, page, write_site
+
+
+@pytest.fixture(autouse=True)
+def _default_zone():
+    # a site with timezone = "UTC" configures the process; the next test starts from the default
+    yield
+    clock.configure(clock.DEFAULT_ZONE)
+
 
 # ---- item 4: nothing from outside the site root ------------------------------------------------
 
@@ -38,7 +46,8 @@ def config_error(root) -> ConfigError:
 
 @pytest.mark.parametrize("link, field", [("site_src/assets", "site_src/assets"), ("topics", "topics"),
                                          ("themes/default/static", "themes/default/static"),
-                                         ("themes/default", "themes/default"), (".zhuanti-cache", ".zhuanti-cache")])
+                                         ("themes/default", "themes/default"), (".zhuanti-cache", ".zhuanti-cache"),
+                                         ("topics/demo/templates", "topics/demo/templates")])
 def test_a_symbolic_link_to_outside_the_site_is_refused_naming_it(tmp_path, outside, link, field):
     root = write_site(tmp_path / "site", BASIC if link != "topics" else {})
     target = root / link
@@ -47,7 +56,13 @@ def test_a_symbolic_link_to_outside_the_site_is_refused_naming_it(tmp_path, outs
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(outside / "static" if link.endswith("static") or link == "site_src/assets" else outside, target)
-    err = config_error(root)
+    if link.endswith("templates"):  # found while loading the topic, reported with the other content errors
+        with pytest.raises(BuildFailed) as info:
+            build_site(root, BuildOptions())
+        (err,) = info.value.errors
+        assert info.value.exit_code == 2
+    else:
+        err = config_error(root)
     assert err.field == field and "站点目录之外" in err.message and str(outside) in err.message
     assert not (root / "public").exists()
 
@@ -198,3 +213,18 @@ def test_disk_full_is_said_in_words_and_public_is_kept(small_disk, capsys):
     err = capsys.readouterr().err
     assert "磁盘空间已满" in err and "public/ 保持不变" in err and "Traceback" not in err
     assert (root / "public/index.html").read_bytes() == before
+
+
+def test_a_topic_date_out_of_range_exits_2(tmp_path, capsys):
+    write_site(tmp_path, {**BASIC, "topics/demo/topic.toml": 'title = "示范专题"\nstart = 0001-01-01\n'})
+    assert main(["build", "--root", str(tmp_path)]) == 2
+    assert "topic.toml" in capsys.readouterr().err
+
+
+def test_pages_show_dates_in_the_site_zone(tmp_path):
+    toml = SITE_TOML.replace('language = "zh-CN"', 'language = "zh-CN"\ntimezone = "UTC"')
+    write_site(tmp_path, {**BASIC, "topics/demo/news/z.md": md("时区", date="2026-03-02T01:00:00+08:00")}, site_toml=toml)
+    with clock.pinned(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)):
+        build_site(tmp_path, BuildOptions(jobs=2))
+    meta = page(tmp_path / "public/demo/news/z/index.html").css_first('meta[name="PubDate"]')
+    assert meta.attributes["content"] == "2026-03-01 17:00"

@@ -71,7 +71,8 @@ def test_a_hidden_sheet_is_read_only_when_named_and_an_unknown_sheet_names_the_c
 
 def test_an_attachment_no_page_links_to_is_left_out_and_listed(tmp_path):
     write_site(tmp_path, {**BASIC,
-                          "topics/demo/news/a.md": md("甲新闻", "下载[名单](名单.xlsx)和[说明][1]。\n\n[1]: files/说明.docx",
+                          "topics/demo/news/a.md": md("甲新闻", "下载[名单](名单.xlsx)和[说明][1]。\n\n[1]: files/说明.docx\n\n"
+                                                      "示例：`[表](身份证号.csv)`\n\n```\n[稿](files/草稿.docx)\n```\n",
                                                       date="2026-01-03"),
                           "topics/demo/news/名单.xlsx": b"PK-linked",
                           "topics/demo/news/files/说明.docx": b"PK-linked-doc",
@@ -186,7 +187,7 @@ def test_csv_quote_closed_rows_later_fails_too_but_a_real_multiline_cell_is_fine
 
 # ---- tracebacks that became messages ----------------------------------------------------------
 
-@pytest.mark.parametrize("value, words", [("2026-02-30", "day is out of range"),
+@pytest.mark.parametrize("value, words", [("2026-02-30", "日期不存在：2026-02-30"),
                                           ("0001-01-01T00:00:00+09:00", "超出可用范围"),
                                           ("9999-12-31T23:59:59Z", "超出可用范围")])
 def test_impossible_dates_name_file_and_line(tmp_path, value, words):

@@ -177,8 +177,10 @@ def test_python_markdown_and_pyromark_builds_give_the_same_pages(tmp_path):
     assert "fn:law" in pages["pyromark"]["demo/news/b/index.html"]
 
 
-def test_the_default_engine_is_pyromark():
-    assert DEFAULT_ENGINE == "pyromark"
+def test_the_default_engine_is_python_markdown_until_raw_html_renders_the_same():
+    # pyromark rewrites a raw-HTML <img src=x.png> as a media embed (Python-Markdown leaves raw HTML
+    # alone), so tests/test_harden_markdown.py builds differently: the fast engine is opt-in for now.
+    assert DEFAULT_ENGINE == "python-markdown"
     assert load_site_config(REPO).build.markdown_engine == DEFAULT_ENGINE
 
 

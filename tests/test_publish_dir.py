@@ -3,6 +3,7 @@ files, the check gate, the deletion cap, the lock and a full disk."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,7 +13,12 @@ import pytest
 
 from builder.cli import main
 from builder.publish import lock as locks
-from tests.publish_helpers import edit_and_rebuild, site_with_targets, zhuanti
+from tests.publish_helpers import (
+    edit_and_rebuild,
+    pinned_now,  # noqa: F401 - autouse fixture
+    site_with_targets,
+    zhuanti,
+)
 
 
 def dir_target(www: Path, extra: str = "") -> str:
@@ -44,7 +50,8 @@ def test_publish_edit_republish_rollback(site, capsys):
     first = live(www)
     assert (www / "current").is_symlink() and os.readlink(www / "current").startswith("releases/")
     assert tree(first) == public_tree(root)
-    assert "published" in err and "sent 14 files" in err
+    n = len(public_tree(root))
+    assert "published" in err and f"sent {n} files" in err
 
     edit_and_rebuild(root, "topics/demo/news/a.md", "\n补充说明。\n")
     rc, _, err = zhuanti(capsys, root, "publish", "staging")
@@ -65,7 +72,7 @@ def test_publish_edit_republish_rollback(site, capsys):
     assert rc == 0
     lines = out.splitlines()
     assert lines[1].startswith("* " + second.name) and lines[2].strip().startswith(first.name)
-    assert "14" in lines[1] and "@" in lines[1]  # file count, who
+    assert f" {n} " in lines[1] and "@" in lines[1]  # file count, who
 
     before_rollback = tree(first)
     rc, _, err = zhuanti(capsys, root, "rollback", "staging")
@@ -81,7 +88,7 @@ def test_publish_edit_republish_rollback(site, capsys):
 def test_unchanged_build_makes_no_release_and_dry_run_sends_nothing(site, capsys):
     root, www = site
     rc, out, err = zhuanti(capsys, root, "publish", "staging", "--dry-run")
-    assert rc == 0 and "added 14" in out and "nothing was sent" in err
+    assert rc == 0 and f"added {len(public_tree(root))}," in out and "nothing was sent" in err
     assert not www.exists() or not (www / "current").exists()
     assert zhuanti(capsys, root, "publish", "staging")[0] == 0
     rc, _, err = zhuanti(capsys, root, "publish", "staging")
@@ -98,7 +105,7 @@ def test_record_says_who_what_and_never_credentials(site, capsys, monkeypatch):
     assert zhuanti(capsys, root, "publish", "staging")[0] == 0
     record = json.loads(next((www / ".zhuanti/releases").glob("*[0-9].json")).read_text())
     assert record["git_commit"].startswith("0123456789") and record["who"].startswith("zhangsan@")
-    assert record["check"] == "pass" and record["forced"] is False and record["files"] == 14
+    assert record["check"] == "pass" and record["forced"] is False and record["files"] == len(public_tree(root))
     for path in www.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -251,3 +258,23 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         assert zhuanti(capsys, root, "verify", "staging")[0] == 0
     finally:
         subprocess.run(["umount", "-l", str(www)])
+
+
+def test_where_hard_links_are_impossible_files_are_copied(site, capsys, monkeypatch):
+    root, www = site
+    assert zhuanti(capsys, root, "publish", "staging")[0] == 0
+    first = live(www)
+    edit_and_rebuild(root, "topics/demo/news/a.md", "\n补充。\n")
+
+    def no_links(src, dst, **kwargs):  # as on a share or file system without hard links
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    rc, _, err = zhuanti(capsys, root, "publish", "staging")
+    assert rc == 0 and "cannot hard-link" in err
+    second = live(www)
+    assert tree(second) == public_tree(root)
+    css = "static/css/zhuanti.css"
+    assert (first / css).stat().st_ino != (second / css).stat().st_ino
+    rc, out, _ = zhuanti(capsys, root, "releases", "staging")
+    assert "copied" in out.splitlines()[1]

@@ -12,7 +12,14 @@ import pytest
 
 from builder.errors import PublishError
 from builder.publish.command import publish_command
-from tests.publish_helpers import RcloneS3, edit_and_rebuild, site_with_targets, start_rclone, zhuanti
+from tests.publish_helpers import (
+    RcloneS3,
+    edit_and_rebuild,
+    pinned_now,  # noqa: F401 - autouse fixture
+    site_with_targets,
+    start_rclone,
+    zhuanti,
+)
 
 BUCKET = "topics"
 

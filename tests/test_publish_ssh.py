@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from builder.cli import main
-from tests.publish_helpers import Sshd, edit_and_rebuild, site_with_targets, start_sshd, zhuanti
+from tests.publish_helpers import (
+    Sshd,
+    edit_and_rebuild,
+    pinned_now,  # noqa: F401 - autouse fixture
+    site_with_targets,
+    start_sshd,
+    zhuanti,
+)
 
 
 @pytest.fixture
@@ -112,9 +119,11 @@ def test_changed_host_key_is_refused(sshd, tmp_path, capsys):
     assert rc == 2 and "differs from the one in" in err and "ssh-keygen -R" in err
 
 
-def test_known_hosts_named_by_the_target_and_key_from_environment(sshd, tmp_path, capsys, monkeypatch):
+def test_hashed_known_hosts_named_by_the_target_and_key_from_environment(sshd, tmp_path, capsys, monkeypatch):
     own = tmp_path / "deploy_known_hosts"
     own.write_text(sshd.known_hosts.read_text())
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(own)], check=True, capture_output=True)  # hashed names
+    assert "127.0.0.1" not in own.read_text()
     sshd.known_hosts.write_text("")  # the user's file knows nothing: only the target's file is used
     monkeypatch.setenv("ZHUANTI_SSH_KEY", str(sshd.client_key))
     root = site_with_targets(tmp_path / "site", ssh_target(sshd, tmp_path / "remote", f'known_hosts = "{own}"\n'))

@@ -39,7 +39,7 @@ def check_command(args) -> int:
     external, browser = bool(getattr(args, "external", False)), bool(getattr(args, "browser", False))
 
     run = run_checks(folder, site=site, manifest=manifest, external=external, browser=browser,
-                     cache_dir=cache_dir, jobs=jobs)
+                     cache_dir=cache_dir, jobs=jobs, browser_options=_browser_options(args, fmt))
     failed = run.failed(fail_on)
     if run.pages == 0:
         ui.warn(tr("{f} 下没有找到网页（*.html、*.htm），没有可检查的内容",
@@ -55,6 +55,22 @@ def check_command(args) -> int:
                   s=round(time.perf_counter() - started, 2),
                   v=tr("；未通过", "; FAILED") if failed else ""), ok=not failed)
     return 1 if failed else 0
+
+
+def _browser_options(args, fmt: str) -> dict:
+    """``--sample``/``--devices`` for the browser pass; screenshots only for the HTML report."""
+    from builder.checks.browser import parse_devices
+
+    sample = getattr(args, "sample", None)
+    if not getattr(args, "browser", False) and (sample is not None or getattr(args, "devices", None)):
+        raise ConfigError(tr("--sample 和 --devices 只用于浏览器检查", "--sample and --devices apply to the browser "
+                             "pass only"), hint=tr("请同时加上 --browser", "add --browser"))
+    if sample is not None and sample < 1:
+        raise ConfigError(tr("--sample 必须大于 0", "--sample must be at least 1"), field="--sample")
+    options: dict = {"devices": parse_devices(getattr(args, "devices", None)), "screenshots": fmt == "html"}
+    if sample is not None:
+        options["sample"] = sample
+    return options
 
 
 def _folder_and_site(root: Path, path: str | None) -> tuple[Path, SiteConfig | None]:

@@ -3,6 +3,7 @@ self-contained HTML report (Chinese by default) — the one place findings becom
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import io
@@ -18,7 +19,8 @@ from rich.text import Text
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
 from builder.i18n import current_language, tr
 
-FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message")
+FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",
+                  "source_line")
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 _RICH_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # Characters XML 1.0 does not allow, even escaped (a finding's context is page text).
@@ -122,6 +124,8 @@ def render_text(result: CheckResult, *, color: bool = False, width: int = 100, f
                            style="bold underline"))
         for f in findings:
             line = Text("  ")
+            if f.source:  # what the editor opens comes first
+                line.append(source_label(f) + "  ", style="cyan")
             line.append(f"{f.line or '-':>5}  ", style="dim")
             line.append(f"{severity_label(f.severity)}  ", style=_RICH_STYLES.get(f.severity))
             line.append(f"{f.rule}  ", style="bold")
@@ -171,12 +175,18 @@ def xml_safe(text: str | None) -> str:
 
 
 def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "error") -> str:
-    """One testcase per page; a page with errors or warnings has one <failure> listing them all."""
+    """One testcase per page. Only findings at or above ``fail_on`` are a <failure> (so CI's colour
+    agrees with the exit code); the others are listed in the case's <system-out>."""
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         groups[f.page].append(f)
     pages = checked_pages(result)
-    failing = sum(1 for p in pages if any(f.severity != "info" for f in groups.get(p, ())))
+    bar = severity_rank(fail_on)
+
+    def fails(f: Finding) -> bool:
+        return severity_rank(f.severity) >= bar
+
+    failing = sum(1 for p in pages if any(fails(f) for f in groups.get(p, ())))
     suites = ET.Element("testsuites", name="zhuanti check", tests=str(len(pages)), failures=str(failing),
                         errors="0", time=f"{seconds:.3f}")
     suite = ET.SubElement(suites, "testsuite", name="zhuanti check", tests=str(len(pages)),
@@ -188,7 +198,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
         findings = sorted(groups.get(page, ()), key=lambda f: (f.line or 0, f.rule))
         case = ET.SubElement(suite, "testcase", classname="zhuanti.check",
                              name=xml_safe(page or "(site)"), file=xml_safe(page or ""))
-        serious = [f for f in findings if f.severity != "info"]
+        serious = [f for f in findings if fails(f)]
         if serious:
             counts = Counter(f.severity for f in serious)
             worst = max(serious, key=lambda f: severity_rank(f.severity))
@@ -196,7 +206,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
                 tr("{e} 个错误，{w} 个警告：{r}", "{e} error(s), {w} warning(s): {r}", e=counts["error"],
                    w=counts["warning"], r=", ".join(sorted({f.rule for f in serious})))))
             failure.text = xml_safe("\n".join(_junit_line(f) for f in serious))
-        infos = [f for f in findings if f.severity == "info"]
+        infos = [f for f in findings if not fails(f)]
         if infos:
             ET.SubElement(case, "system-out").text = xml_safe("\n".join(_junit_line(f) for f in infos))
     ET.indent(suites)
@@ -204,7 +214,8 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
 
 
 def _junit_line(f: Finding) -> str:
-    parts = [f"[{f.severity}] {f.rule}", f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "", f.message]
+    parts = [f"[{f.severity}] {f.rule}", source_label(f), f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "",
+             f.message]
     if f.target:
         parts.append(f"→ {f.target}")
     if f.context:
@@ -257,6 +268,16 @@ mark{background:#ffeb3b;color:#000;font-weight:bold;padding:0 1px}
 .empty{color:#2e7d32;font-weight:bold}
 table.by-rule{width:auto;margin-top:10px}table.by-rule td:not(.rule){text-align:right}
 footer{color:#888;text-align:center;padding:20px}
+.shots{display:flex;gap:12px;overflow-x:auto;padding:10px 14px;align-items:flex-start}
+.shots figure{margin:0;flex:none;max-width:100%}
+.shots img{display:block;max-width:100%;height:auto;border:1px solid #ccc;border-radius:4px;background:#fff}
+.shots figcaption{font-size:12px;color:#555;max-width:240px;word-break:break-all}
+.shots.tpl img{width:180px}.shots.tpl .wide img{width:240px}
+.shots.page img{width:200px}.shots.page .wide img{width:260px}
+.tpl-row h3{margin:0;padding:8px 14px 0;font-size:15px;word-break:break-all}
+@media (max-width:600px){header,main{padding:12px}.filters input[type=search]{min-width:0;width:100%}
+ .tile{min-width:0;flex:1 1 40%}.filters{position:static}.card{padding:8px}.shots{padding:8px 0}
+ .tpl-row h3{padding:8px 0 0}}
 """
 
 _JS = """
@@ -329,10 +350,13 @@ def render_html(result: CheckResult, *, trend: Sequence[dict] = (), fail_on: str
     parts.append(f"<h2>{_e(tr('按规则统计', 'Findings by rule'))}</h2><div class=\"card\">{bar_chart(result)}"
                  f"{_rule_table(s)}</div>")
     parts.append(f"<h2>{_e(tr('历次检查趋势', 'Trend across runs'))}</h2><div class=\"card\">{trend_chart(trend)}</div>")
+    shots = list(getattr(result, "screenshots", None) or ())
+    parts.append(template_screenshots(shots))
     parts.append(f"<h2>{_e(tr('问题明细', 'Findings'))}</h2>")
     if result.findings:
         parts.append(_filters(result))
-        parts.extend(_page_section(page, findings, page == result.home_page) for page, findings in by_page(result))
+        parts.extend(_page_section(page, findings, page == result.home_page, page_screenshots(shots, page))
+                     for page, findings in by_page(result))
         parts.append(f"<script>{_JS}</script>")
     else:
         parts.append(f'<p class="empty">{_e(tr("没有发现问题。", "No findings."))}</p>')
@@ -469,12 +493,20 @@ def _filters(result: CheckResult) -> str:
             f'{_e(tr("条", "findings"))}</span></div>')
 
 
-def _page_section(page: str, findings: list[Finding], is_home: bool) -> str:
-    head = (f'<th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
+def source_label(f: Finding) -> str:
+    """``file:line`` of the source a finding comes from ("" for pages zhuanti did not build)."""
+    if not f.source:
+        return ""
+    return f"{f.source}:{f.source_line}" if f.source_line else f.source
+
+
+def _page_section(page: str, findings: list[Finding], is_home: bool, extra: str = "") -> str:
+    head = (f'<th>{_e(tr("源文件", "source"))}</th><th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
             f'<th>{_e(tr("说明", "message"))}</th><th>{_e(tr("目标", "target"))}</th>'
             f'<th>{_e(tr("上下文", "context"))}</th><th>{_e(tr("建议", "suggestion"))}</th>')
     rows = "".join(
-        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td>{_e(f.line or "")}</td>'
+        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td class="src">{_e(source_label(f))}</td>'
+        f'<td>{_e(f.line or "")}</td>'
         f'<td class="sev"><span class="sev-{_e(f.severity)}">{_e(severity_label(f.severity))}</span></td>'
         f'<td class="rule">{_e(f.rule)}<small>{_e(rule_title(f.rule))}</small></td><td>{_e(f.message)}</td>'
         f'<td class="tgt">{_e(f.target)}</td><td class="ctx">{highlight(f.context, f.target)}</td>'
@@ -482,5 +514,46 @@ def _page_section(page: str, findings: list[Finding], is_home: bool) -> str:
         for f in findings)
     badge = f'<span class="home">{_e(tr("首页", "home page"))}</span>' if is_home else ""
     return (f'<section class="page" data-page="{_e(page)}"><h3>{_e(page_label(page))}{badge} '
-            f'<small>（{len(findings)}）</small></h3><table><thead><tr>{head}</tr></thead>'
+            f'<small>（{len(findings)}）</small></h3>{extra}<table><thead><tr>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table></section>")
+
+
+# ---------------------------------------------------------------- HTML: browser screenshots
+# The browser pass (--browser with --format html) takes JPEG screenshots in CSS pixels, at most
+# 480 px wide; they are embedded as data: URLs so the report stays one self-contained file.
+
+
+def _shot_figure(shot, caption: str) -> str:
+    data = base64.b64encode(shot.jpeg).decode("ascii")
+    wide = " wide" if shot.device.width > shot.device.height else ""
+    outlined = tr("（红框：{t}）", " (outlined: {t})", t="、".join(shot.outlined[:3])) if shot.outlined else ""
+    alt = tr("{p} 在 {d} 上的截图", "{p} on {d}", p=shot.page, d=shot.device.label)
+    return (f'<figure class="shot{wide}" data-device="{_e(shot.device.key)}"><img src="data:image/jpeg;base64,{data}" '
+            f'width="{shot.width}" height="{shot.height}" alt="{_e(alt)}" decoding="async">'
+            f"<figcaption>{_e(caption)}{_e(outlined)}</figcaption></figure>")
+
+
+def template_screenshots(shots: Sequence) -> str:
+    """One row per template: its first page on every device."""
+    by_template: dict[str, list] = defaultdict(list)
+    for shot in shots:
+        if shot.reason == "template":
+            by_template[shot.template].append(shot)
+    if not by_template:
+        return ""
+    rows = []
+    for template, group in sorted(by_template.items()):
+        group.sort(key=lambda s: s.device.width)
+        figures = "".join(_shot_figure(s, s.device.label) for s in group)
+        rows.append(f'<div class="tpl-row" data-template="{_e(template)}"><h3>{_e(tr("模板", "template"))} '
+                    f'{_e(template)} · {_e(page_label(group[0].page))}</h3><div class="shots tpl">{figures}</div></div>')
+    return (f"<h2>{_e(tr('各模板在不同设备上的截图', 'Each template on each device'))}</h2>"
+            f'<div class="card" id="screenshots">{"".join(rows)}</div>')
+
+
+def page_screenshots(shots: Sequence, page: str) -> str:
+    """The screenshots of one page with findings (the offending elements outlined in red)."""
+    mine = sorted((s for s in shots if s.page == page), key=lambda s: s.device.width)
+    if not mine:
+        return ""
+    return '<div class="shots page">' + "".join(_shot_figure(s, s.device.label) for s in mine) + "</div>"

@@ -45,6 +45,7 @@ class CheckRun(CheckResult):
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # check class → seconds (pages + finish)
     messages: list[str] = field(default_factory=list)  # what the checks say about the run (not findings)
+    screenshots: list = field(default_factory=list)  # browser.Screenshot, for the HTML report
 
 
 def find_pages(root: Path) -> list[Path]:
@@ -81,28 +82,41 @@ def page_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None) -
 
 def whole_site_checks(root: Path, *, site: SiteConfig | None, external: bool, browser: bool,
                       cache_dir: Path) -> list[Check]:
-    """The families that must see every page in one process: external links, the browser pass."""
+    """The families that must see every page in one process: external links (the browser pass
+    runs after all of them, see ``run_checks``)."""
     checks: list[Check] = []
     if external:
         from builder.checks.external import ExternalLinkCheck
 
         checks.append(ExternalLinkCheck(site, cache_dir))
-    if browser:
-        from builder.checks.browser import BrowserCheck
-
-        checks.append(BrowserCheck(root))
     return checks
 
 
 def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, external: bool,
-               browser: bool, cache_dir: Path, jobs: int | None = None) -> CheckRun:
-    """Run every check family on the HTML under ``root``; ``notes`` says which veto thresholds were hit."""
+               browser: bool, cache_dir: Path, jobs: int | None = None,
+               browser_options: dict | None = None) -> CheckRun:
+    """Run every check family on the HTML under ``root``; ``notes`` says which veto thresholds were hit.
+
+    The browser pass (``browser_options``: sample, devices, screenshots) runs last, with its own
+    progress bar, on the pages the runner found; without Chromium it is skipped with a message.
+    """
     from builder.checks.site import veto_notes
+    from builder.checks.sources import attach_sources
 
     root = Path(root)
-    whole = whole_site_checks(root, site=site, external=external, browser=browser, cache_dir=cache_dir)
+    whole: list[Check] = whole_site_checks(root, site=site, external=external, browser=browser,
+                                           cache_dir=cache_dir)
     run = run_with(root, functools.partial(page_checks, root, site=site, manifest=manifest), jobs=jobs,
                    whole_site=whole)
+    if browser:
+        from builder.checks.browser import BrowserCheck
+
+        check = BrowserCheck(root, pages=run.page_list, **(browser_options or {}))
+        run.findings += _guarded(type(check).__name__, "", check.finish)
+        run.findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
+        run.screenshots = check.screenshots
+        whole.append(check)
+    run.findings = attach_sources(run.findings, manifest, site.root if site is not None else None)
     run.notes = veto_notes(run.findings)
     run.messages = [n for n in (_note(c) for c in whole) if n]
     return run

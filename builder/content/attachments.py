@@ -26,6 +26,9 @@ ATTACHMENT_EXTS = frozenset({
 _INLINE = re.compile(r"\]\(\s*<?([^)\s>]+)")
 _REFDEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
 _HTML = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# Code shows a path without linking it: fenced blocks and inline code spans are not links.
+_FENCED = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 
 
 def is_attachment(path: Path) -> bool:
@@ -36,6 +39,7 @@ def linked_targets(body: str, source_rel: str) -> set[str]:
     """Site-relative paths the Markdown ``body`` of the file ``source_rel`` links to."""
     base = posixpath.dirname(source_rel)
     out = set()
+    body = _CODE_SPAN.sub("", _FENCED.sub("", body))
     hrefs = [m.group(1) for m in _INLINE.finditer(body)] + [m.group(1) for m in _REFDEF.finditer(body)]
     hrefs += [next(g for g in m.groups() if g is not None) for m in _HTML.finditer(body)]
     for href in hrefs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder import clock
-from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, load_topic_config
+from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, confine, load_topic_config
 from builder.content import attachments, frontmatter, yamlsafe
 from builder.content.data import DataSource, load_records
 from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
@@ -220,6 +220,13 @@ class Loader:
             return None
         if cfg.draft and not self.opts.drafts:
             return None
+        templates = d / "templates"
+        if templates.is_symlink() or templates.is_dir():
+            try:  # template overrides are code the build runs: never from outside the site
+                confine(self.root, templates, templates, self.rel(templates))
+            except ConfigError as exc:
+                self.errors.append(exc)
+                return None
         index = d / "index.md"
         if index.is_file():
             nav = self.read_page(index, "nav", slug + "/", topic=slug)
@@ -236,7 +243,8 @@ class Loader:
             nav.date = frontmatter.parse_datetime(cfg.start)
         topic = Topic(slug, cfg, d, nav)
         expire = nav.meta.get("expire_at")
-        topic.archived = cfg.archived or bool(expire and expire <= self.now)
+        # A topic past its end date is archived (已归档, pages say so), as an inspector expects of an ended 专题.
+        topic.archived = cfg.archived or bool(expire and expire <= self.now) or bool(cfg.end and cfg.end < self.now.date())
         nav.archived = topic.archived
         self.site.links[nav.rel_source] = nav.url
         for child in self.children(d):

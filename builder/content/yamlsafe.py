@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from builder import clock
 from builder.errors import ContentError
 from builder.i18n import tr
 
@@ -24,9 +25,7 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Nodes a document may have once every alias is expanded. Real front matter has tens, a data
 # file of 10,000 records × 20 fields about 200,000; an alias bomb has billions.
 MAX_EXPANDED_NODES = 1_000_000
-# Years a date may have: beyond these, time-zone arithmetic overflows (year 1 at UTC+9, 9999-12-31Z
-# in UTC+8) and no government page is dated there anyway.
-MIN_YEAR, MAX_YEAR = 1900, 2999
+MIN_YEAR, MAX_YEAR = clock.MIN_YEAR, clock.MAX_YEAR
 
 
 class _Constructor(SafeConstructor):
@@ -113,6 +112,11 @@ def construct(node: yaml.Node | None, path: Path, first_line: int = 1) -> Any:
     try:
         return _Constructor().construct_document(node)
     except _NodeError as exc:
+        if exc.node.tag.endswith(":timestamp"):
+            raise ContentError(tr("日期不存在：{v}", "no such date: {v}", v=exc.node.value), path,
+                               line=exc.node.start_mark.line + first_line,
+                               hint=tr("请检查日期是否存在（如 2 月没有 30 日），写成 YYYY-MM-DD。",
+                                       "check that the date exists (February has no 30th); write YYYY-MM-DD.")) from None
         raise ContentError(tr("无法识别的值：{e}", "value cannot be read: {e}", e=exc.reason), path,
                            line=exc.node.start_mark.line + first_line,
                            hint=tr("请检查日期是否存在（如 2 月没有 30 日），写成 YYYY-MM-DD。",
@@ -138,4 +142,4 @@ def line_of(node: yaml.Node | None, key: str, first_line: int = 1) -> int | None
 
 
 def date_in_range(value: dt.date) -> bool:
-    return MIN_YEAR <= value.year <= MAX_YEAR
+    return clock.in_range(value)

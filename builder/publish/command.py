@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from builder import __version__, ui
+from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
 from builder.errors import ConfigError, PublishError
 from builder.i18n import tr
 from builder.publish.localbuild import check_gate, load_build, newer_sources
 from builder.publish.plan import human_bytes, make_plan
 from builder.publish.progress import Transfer
-from builder.publish.release import Release, expired, git_commit, new_release_id, site_now, who
+from builder.publish.release import Release, expired, git_commit, new_release_id, who
 from builder.publish.targets import DirTarget, S3Target, SshTarget, Target, load_target
 from builder.publish.verify import verify_http
 
 
-def _timezone(cfg: SiteConfig) -> str:
-    return getattr(cfg, "timezone", None) or "Asia/Shanghai"
+def site_now(cfg: SiteConfig) -> dt.datetime:
+    """Now in the site's time zone (``ZHUANTI_NOW`` pins it in tests)."""
+    return clock.now(cfg.timezone).replace(microsecond=0)
 
 
 @contextlib.contextmanager
@@ -92,7 +94,7 @@ def publish_command(args, on_file=None) -> int:
             if plan.empty and current:
                 ui.summary(tr("没有变化：版本 {r} 保持在线", "nothing changed: release {r} stays live", r=current))
                 return 0
-            now = site_now(_timezone(cfg))
+            now = site_now(cfg)
             existing = {r.id for r in backend.releases()}
             release = Release(
                 id=new_release_id(now, existing), time=now.isoformat(), files=len(plan.files),
@@ -138,7 +140,7 @@ def rollback_command(args) -> int:
                                               t=target.name))
             else:
                 cur = next((r for r in releases if r.id == current), None)
-                older = [r for r in releases if cur is None or (r.when, r.id) < (cur.when, cur.id)]
+                older = [r for r in releases if cur is None or r.order < cur.order]
                 if not older:
                     raise PublishError(tr("目标 {t} 上没有比当前版本 {r} 更早的版本，无法回滚",
                                           "target {t} has no release older than the live one ({r}) to go back to",
@@ -194,7 +196,7 @@ def verify_command(args) -> int:
         files = backend.record_files(current)
         result = verify_http(current, target.name, url, files) if url else backend.verify(current, files)
     if getattr(args, "format", "text") == "json":
-        print(result.to_json(site_now(_timezone(cfg)).isoformat()), end="")
+        print(result.to_json(site_now(cfg).isoformat()), end="")
     elif not result.ok:
         print(result.to_text())
     ui.summary(tr("校验 {t} 的在线版本 {r}：{n} 个文件，{c} 个被改动，{m} 个缺失，{u} 个多出{e}",

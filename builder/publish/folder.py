@@ -182,7 +182,7 @@ class FolderBackend:
                 rel = self.release(name[: -len(".json")])
                 if rel is not None:
                     out.append(rel)
-        return sorted(out, key=lambda r: (r.when, r.id))
+        return sorted(out, key=lambda r: r.order)
 
     def record_files(self, rid: str) -> dict[str, FileEntry]:
         data = self.ops.read(files_name(rid))

@@ -18,7 +18,6 @@ import socket
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 RECORD_SCHEMA = 1
 RECORDS = ".zhuanti/releases"
@@ -58,6 +57,11 @@ class Release:
     def when(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.time)
 
+    @property
+    def order(self) -> tuple:
+        """Oldest first; ``…-2`` after ``…``, ``…-10`` after ``…-9`` (publishes within one second)."""
+        return (self.when, len(self.id), self.id)
+
     def summary_json(self) -> bytes:
         return (json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
@@ -84,10 +88,6 @@ def dump_files(files: list[FileEntry]) -> bytes:
 def load_files(data: bytes) -> dict[str, FileEntry]:
     rows = json.loads(gzip.decompress(data))
     return {r[0]: FileEntry(r[0], r[1], int(r[2]), r[3] if len(r) > 3 else "") for r in rows}
-
-
-def site_now(tz: str = "Asia/Shanghai") -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(tz)).replace(microsecond=0)
 
 
 def new_release_id(now: dt.datetime, existing: set[str]) -> str:
@@ -135,7 +135,7 @@ def expired(releases: list[Release], current: str | None, keep: int, keep_days: 
             now: dt.datetime) -> list[Release]:
     """Releases retention may remove: not the live one, not among the newest ``keep``, and older
     than ``keep_days`` — both rules must allow it, so a year of backups survives any ``keep``."""
-    newest_first = sorted(releases, key=lambda r: (r.when, r.id), reverse=True)
+    newest_first = sorted(releases, key=lambda r: r.order, reverse=True)
     horizon = now - dt.timedelta(days=keep_days)
     return [r for i, r in enumerate(newest_first)
             if r.id != current and i >= keep and r.when < horizon]

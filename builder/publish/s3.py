@@ -234,7 +234,7 @@ class S3Backend:
                 data = self._get(obj["Rel"])
                 if data:
                     out.append(Release.from_json(data))
-        return sorted(out, key=lambda r: (r.when, r.id))
+        return sorted(out, key=lambda r: r.order)
 
     def record_files(self, rid: str) -> dict[str, FileEntry]:
         data = self._get(files_name(rid))
@@ -257,7 +257,8 @@ class S3Backend:
     def apply(self, build: LocalBuild, plan: Plan, release: Release, previous: str | None,
               transfer: Transfer) -> None:
         old = self.record_files(previous) if previous else {}
-        stored = {o["Rel"][len(OBJECTS):] for o in self._list(OBJECTS)}
+        uploads = plan.uploads
+        stored = self._stored({f.sha256 for f in uploads})
         md5: dict[str, str] = {}
 
         def send(f: FileEntry) -> None:
@@ -269,7 +270,6 @@ class S3Backend:
                                            ContentType=content_type(f.path), Metadata={"sha256": f.sha256})
             transfer.done(f.path, f.size)
 
-        uploads = plan.uploads
         self._parallel(uploads, send)  # 1. content: the live site is untouched so far
         by_path = {f.path: f for f in uploads}
         self._go_live([f for f in uploads if not f.is_html], by_path)  # 2. assets, then HTML
@@ -279,6 +279,31 @@ class S3Backend:
         self._put(files_name(release.id), dump_files(files))  # 4. the record, then the pointer
         self._put(summary_name(release.id), release.summary_json(), ContentType="application/json")
         self._put(CURRENT, release.id.encode(), ContentType="text/plain")
+
+    def _stored(self, wanted: set[str]) -> set[str]:
+        """Which of these content objects the target already has: a HEAD each for a few (a
+        republish), one listing for many (a first publish)."""
+        if len(wanted) > 100:
+            return {o["Rel"][len(OBJECTS):] for o in self._list(OBJECTS)} & wanted
+        have: set[str] = set()
+
+        def head(sha: str) -> None:
+            if self._exists(OBJECTS + sha):
+                have.add(sha)
+
+        self._parallel(sorted(wanted), head)
+        return have
+
+    def _exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
 
     def _go_live(self, files: list[FileEntry], entries: dict[str, FileEntry]) -> None:
         def copy(f: FileEntry) -> None:

@@ -375,7 +375,9 @@ class SshOps(FolderOps):
 
     def switch_link(self, link: str, target: str) -> None:
         tmp = self._abs(link + ".tmp-zhuanti")
-        self.run(f"rm -f {shlex.quote(tmp)} && ln -s {shlex.quote(target)} {shlex.quote(tmp)}", what="ln -s")
+        with contextlib.suppress(FileNotFoundError):
+            self.sftp.remove(tmp)
+        self.sftp.symlink(target, tmp)
         self.sftp.posix_rename(tmp, self._abs(link))  # rename(2) over the old link: atomic
 
     def remove_tree(self, rel: str) -> None:

@@ -24,7 +24,7 @@ from builder.config import MARKDOWN_ENGINES
 from builder.render.markdown import LinkContext, LinkRewriter, MarkdownRenderer, make_sanitizer
 
 ENGINES = MARKDOWN_ENGINES
-DEFAULT_ENGINE = ENGINES[0]
+DEFAULT_ENGINE = "python-markdown"
 TOC_LEVELS = (2, 4)  # as Python-Markdown's toc_depth "2-4"
 TOC_MARKER = "[TOC]"
 BACKREF_TITLE = "Jump back to footnote {n} in the text"  # Python-Markdown's default title

@@ -12,6 +12,7 @@ work per page before parsing: inputs past these limits fail naming the file and 
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -106,10 +107,14 @@ class LinkContext:
         i = self.body.find(needle)
         return self.body_line + self.body.count("\n", 0, i) if i >= 0 else None
 
+    @functools.cached_property
+    def base(self) -> str:
+        """The page's folder, site-relative (computed once: pages have many links)."""
+        return self.source.parent.relative_to(self.root).as_posix()
+
     def resolve(self, href: str) -> str | None:
         """Site-relative source path a link names, or None when it leaves the site."""
-        base = self.source.parent.relative_to(self.root).as_posix()
-        joined = posixpath.normpath(posixpath.join(base, unquote(href)))
+        joined = posixpath.normpath(posixpath.join(self.base, unquote(href)))
         return None if joined.startswith("../") or joined == ".." else joined
 
 

@@ -76,6 +76,7 @@ class PageRenderer:
         has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
         self.site = site
         self.cfg = site.config
+        clock.configure(self.cfg.timezone)  # render workers started by spawn/forkserver begin with the default zone
         self.minify = minify
         self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
@@ -141,7 +142,7 @@ class PageRenderer:
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
             "site_pages": self.site.pages, "preview": self.preview,
-            "preview_badge": preview_badge(page, clock.now()) if self.preview else None,
+            "preview_badge": preview_badge(page, clock.now(self.cfg.timezone)) if self.preview else None,
         }
         ctx["cover"] = cover_html(self, topic, page, job.page_url, recorded, url_to)
         if page.kind == "home":
