@@ -13,6 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from builder.config import load_site_config
 from builder.media import library_for, site_media
+from builder.render.theme import THEME_FILTERS
 from media_pipeline.catalog import (
     Sidecar,
     build_catalog,
@@ -181,6 +182,7 @@ def _render_index(tmp_path: Path, media: dict) -> str:
             '</title></head><body><main>{% block content %}{% endblock %}</main></body></html>')
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([
         jinja2.DictLoader({"base.html": base}), jinja2.FileSystemLoader(str(THEME / "templates"))]), autoescape=True)
+    env.filters.update(THEME_FILTERS)  # the theme's own filters (internal tags …)
     return env.get_template("media_index.html").render(
         media=media, site={"title": "测试委员会"}, static=lambda p: "../../static/" + p)
 

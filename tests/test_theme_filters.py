@@ -59,3 +59,27 @@ def test_internal_tags_are_dropped_and_order_is_kept():
 def test_banner_variant_is_stable_and_varies_between_titles():
     assert banner_variant("住有所居") == banner_variant("住有所居")
     assert len({banner_variant(t) for t in ("住有所居", "双公示", "普法", "轨道交通摄影展", "我是规划师", "行政执法公示")}) > 1
+
+
+def test_a_sidecar_tag_can_be_internal_and_a_photographer_credited():
+    from pathlib import Path
+
+    from media_pipeline.catalog import parse_sidecar
+
+    side = parse_sidecar("title: 上山\ntags: [测绘, {name: 竖屏, internal: true}, {name: 一线, internal: false}]\n"
+                         "photographer: 王晓明\n", Path("ep04.mp4.yaml"))
+    assert side.tags == ("测绘", "竖屏", "一线") and side.internal_tags == ("竖屏",)
+    assert side.photographer == "王晓明"
+
+
+def test_a_malformed_internal_tag_names_the_sidecar_and_shows_the_form():
+    from pathlib import Path
+
+    import pytest
+
+    from media_pipeline.catalog import parse_sidecar
+    from media_pipeline.errors import MediaError
+
+    with pytest.raises(MediaError) as info:
+        parse_sidecar("tags: [{name: 竖屏, internal: 是}]\n", Path("clip.mp4.yaml"))
+    assert "clip.mp4.yaml" in str(info.value.path) and "internal: true" in (info.value.hint or "")

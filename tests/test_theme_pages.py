@@ -84,7 +84,8 @@ def test_the_media_page_is_in_the_navigation_and_internal_tags_are_never_shown(t
     files["topics/demo/news/a.md"] = md("甲新闻", "![现场一](photos/p1.jpg)\n\n![现场二](photos/p2.jpg)\n",
                                         date="2026-01-03", tags="[会议, 待审]")
     files["topics/demo/news/photos/p1.jpg"] = jpeg()
-    files["topics/demo/news/photos/p1.jpg.yaml"] = "title: 现场一\ntags: [会议, 竖屏]\n"
+    files["topics/demo/news/photos/p1.jpg.yaml"] = ("title: 现场一\ntags: [会议, 竖屏, {name: 内部, internal: true}]\n"
+                                                    "photographer: 张三\n")
     files["topics/demo/news/photos/p2.jpg"] = jpeg(colour=(40, 40, 160))
     files["topics/demo/news/photos/p2.jpg.yaml"] = "title: 现场二\ntags: [会议]\n"
     write_site(tmp_path, files)
@@ -98,7 +99,9 @@ def test_the_media_page_is_in_the_navigation_and_internal_tags_are_never_shown(t
     media = page(pub / "demo/media/index.html")
     assert [b.attributes.get("data-tag") or "" for b in media.css(".media-filter-tags button")] == ["", "会议"]
     assert all("竖屏" not in li.attributes["data-tags"] for li in media.css(".media-item"))
-    assert all("竖屏" not in s.text() for s in media.css(".media-tags"))
+    assert all("竖屏" not in s.text() and "内部" not in s.text() for s in media.css(".media-tags"))
+    assert "内部" not in media.css_first(".media-filter").html  # marked internal in the sidecar
+    assert [c.text() for c in media.css(".media-credit")] == ["摄影：张三"]
     assert len(media.css("a.gallery-link[data-lightbox]")) == 2
 
 
