@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 APT_PKGS := chromium fonts-noto-cjk openssh-server rsync
 
-.PHONY: run test bench lint clean system-packages
+.PHONY: run test bench lint clean system-packages screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: $(TEST_STAMP) system-packages
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	@for f in bench/media_*.py bench/checks*.py; do [ -f "$$f" ] && $(BIN)/python "$$f" || echo "FAILED: $$f"; done
+
+# The sample site's page types at 360 px and 1366 px, in bench/out/screenshots/ (see docs/browser-checks.md).
+screenshots: $(STAMP)
+	$(BIN)/python site_src/tools/make_sample_media.py
+	$(BIN)/zhuanti build
+	$(BIN)/python bench/browser.py screenshots --out bench/out/screenshots
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check builder media_pipeline tests bench site_src/tools

@@ -446,11 +446,14 @@ def test_elderly_friendly_mode_is_checked_for_text_size_and_floating_boxes(tmp_p
                           head=ELDER_HEAD),
         "plain.html": page("普通", "<h1>普通</h1><p>正文</p>"),
     })
+    for rel, kind in (("index.html", "home"), ("good.html", "detail"), ("plain.html", "site")):
+        html = (tmp_path / rel).read_text(encoding="utf-8")
+        (tmp_path / rel).write_text(html.replace("<body>", f'<body class="kind-{kind}">'), encoding="utf-8")
     findings = list(BrowserCheck(tmp_path, devices=parse_devices("360"), timeout_ms=5000).finish())
     [small] = of(findings, "index.html", "mobile.elder-font-size")
-    assert small.target == "body > p.note" and "14px" in small.message and "18px" in small.message
+    assert small.target == "body.kind-home > p.note" and "14px" in small.message and "18px" in small.message
     [floating] = of(findings, "index.html", "mobile.elder-floating")
-    assert floating.target == "body > div.float" and "position:fixed" in floating.message
+    assert floating.target == "body.kind-home > div.float" and "position:fixed" in floating.message
     assert not [f for f in findings if f.page == "good.html"]
     [missing] = of(findings, "plain.html", "mobile.elder-mode")
     assert missing.severity == "info" and "没有进入适老化模式" in missing.message
@@ -462,7 +465,7 @@ def test_without_any_elder_mode_the_check_is_skipped_with_one_notice(tmp_path: P
     write_site(tmp_path, {"index.html": page("首页", "<h1>首页</h1>"), "a.html": page("甲", "<h1>甲</h1>")})
     findings = list(BrowserCheck(tmp_path, devices=parse_devices("360")).finish())
     assert [(f.rule, f.severity) for f in findings] == [("mobile.elder-mode", "info")]
-    assert "未检查适老化模式" in findings[0].message and "共 2 个页面" in findings[0].message
+    assert "未检查适老化模式" in findings[0].message and "共试了 2 个页面" in findings[0].message
 
 
 def test_missing_chromium_skips_the_pass_and_the_static_checks_decide(tmp_path: Path, monkeypatch, capsys):

@@ -645,7 +645,8 @@ _UNOUTLINE_JS = """() => { document.querySelectorAll('[data-zhuanti-outline]').f
 
 class BrowserCheck:
     """``mobile.*`` and ``a11y.*``: each page loaded in Chromium and measured on every device,
-    axe-core once (on the first device), script errors, the 适老化 mode at phone width.
+    axe-core once (on the first device), script errors; the 适老化 mode (a theme feature) at phone
+    width on the first checked page of each template.
 
     ``finish()`` does the work in one browser with ``contexts`` pages in flight at once. The
     pages are ``pages``, else those ``page()`` recorded, else every HTML file under ``root``;
@@ -804,14 +805,16 @@ class BrowserCheck:
             return [Finding(
                 "mobile.elder-mode", "info", missing[0],
                 tr("未检查适老化模式：页面打开 ?{q} 后没有进入适老化模式（<html> 上没有 data-elder），"
-                   "共 {n} 个页面", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
-                   "switch it on (no data-elder on <html>); {n} pages", q=ELDER_PARAM, n=len(missing)),
+                   "共试了 {n} 个页面（每个模板一页）", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
+                   "switch it on (no data-elder on <html>); {n} pages tried", q=ELDER_PARAM, n=len(missing)),
                 suggestion=tr("主题应支持 ?elder=1 并在 <html> 上加 data-elder（见 docs/browser-checks.md）",
                               "the theme should honour ?elder=1 and set data-elder on <html> "
                               "(see docs/browser-checks.md)"))]
         return [Finding("mobile.elder-mode", "info", rel,
-                        tr("本页打开 ?{q} 后没有进入适老化模式，其他页面可以", "with ?{q} this page does not switch "
-                           "to the elderly-friendly mode; other pages do", q=ELDER_PARAM)) for rel in missing]
+                        tr("本页（模板 {t}）打开 ?{q} 后没有进入适老化模式，其他模板的页面可以",
+                           "with ?{q} this page (template {t}) does not switch to the elderly-friendly mode; "
+                           "pages of other templates do", q=ELDER_PARAM, t=self.templates.get(rel, "?")))
+                for rel in missing]
 
     def note(self) -> str:
         """One line for the report: pages and devices checked, how they were chosen, the cost."""
@@ -904,7 +907,7 @@ class _Worker:
     async def check_guarded(self, job: _Job) -> list[Finding]:
         """``check`` within a time budget; a page that hangs or crashes the tab is a finding and
         the worker starts over with fresh tabs."""
-        loads = len(self.check.groups) + (1 if self.check.elder else 0)
+        loads = len(self.check.groups) + (1 if self.check.elder and job.representative else 0)
         budget = self.check.timeout_ms / 1000 * loads + 10
         try:
             return await asyncio.wait_for(self.check_page(job), budget)
@@ -969,7 +972,7 @@ class _Worker:
                 return [await self._redirect_finding(tab, url, rel)]
         check.by_device[rel] = {d.key: f for d, f in per_device}
         out = merge_devices(per_device) + page_level
-        if check.elder:
+        if check.elder and job.representative:
             out += await self._elder(rel, url, source)
         return out + console_findings(rel, self.events, url, source)
 
