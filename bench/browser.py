@@ -71,7 +71,7 @@ def timing(args) -> None:
     if not args.skip_corpus:
         from builder.build import BuildOptions, build_site
 
-        root = load_run_module().make_corpus(args.pages, args.out / f"corpus-{args.pages}").resolve()
+        root = load_run_module().make_corpus(args.pages, args.corpus / f"zhuanti-{args.pages}").resolve()
         if not (root / "public" / "index.html").is_file():
             os.environ.setdefault("ZHUANTI_QUIET", "1")
             t0 = time.perf_counter()
@@ -145,7 +145,7 @@ def main() -> None:
     t = sub.add_parser("timing", help="time the sample site's full pass and the corpus with --sample")
     t.add_argument("--pages", type=int, default=10000)
     t.add_argument("--sample", type=int, default=20)
-    t.add_argument("--out", type=Path, default=HERE / "out")
+    t.add_argument("--corpus", type=Path, default=HERE / "corpus", help="where generated corpora are cached")
     t.add_argument("--skip-site", action="store_true")
     t.add_argument("--skip-corpus", action="store_true")
     s = sub.add_parser("screenshots", help="screenshots of each page type at 360 and 1366 px")

@@ -26,9 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from builder.config import load_site_config  # noqa: E402
+from builder.media import library_for, site_media  # noqa: E402
 from media_pipeline.cache import INDEX_FILE, MediaCache  # noqa: E402
-from media_pipeline.catalog import discover_media  # noqa: E402
-from media_pipeline.library import MediaLibrary  # noqa: E402
 
 
 def make_site(root: Path, videos: int, photos: int) -> None:
@@ -51,8 +50,8 @@ def make_site(root: Path, videos: int, photos: int) -> None:
 
 def populate(root: Path) -> None:
     site = load_site_config(root)
-    lib = MediaLibrary(site)
-    sources = discover_media(root)
+    lib = library_for(site)
+    sources = [i.source for i in site_media(site)]
     hashes, errors = lib.hashes.hash_many(sources)
     assert not errors, errors
     cache = MediaCache(lib.cache.root)
@@ -97,20 +96,21 @@ def one_run(root: Path, out: Path) -> dict[str, float]:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     site = load_site_config(root)
-    lib = MediaLibrary(site)
-    sources = discover_media(root)
+    lib = library_for(site)
+    items = site_media(site)  # the build's own view of the site (its loader)
+    sources = [i.source for i in items]
     t1 = time.perf_counter()
-    report = lib.process(sources, jobs=2, announce=False)
+    report = lib.process(sources, jobs=2)
     t2 = time.perf_counter()
     assert not report.converted and not report.transcoded and not report.failed, report.line()
-    entries = lib.lookup_many(sources)
+    entries = lib.lookup_many(items)
     assert len(entries) == len(sources)
     t_lookup = time.perf_counter()
     shutil.rmtree(out, ignore_errors=True)  # not timed: a build stages into a fresh folder
     t3 = time.perf_counter()
     files = 0
-    for src in sources:
-        files += len(lib.publish_into(out, src))
+    for item in items:
+        files += len(lib.publish_into(out, item.source, item.output))
     t4 = time.perf_counter()
     times.update(find=t1 - t0, check=t2 - t1, lookup=t_lookup - t2, publish=t4 - t3, files=files)
     return times

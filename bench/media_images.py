@@ -24,9 +24,8 @@ sys.path.insert(0, str(HERE.parent))
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
 from builder.config import load_site_config  # noqa: E402
-from media_pipeline.catalog import discover_media  # noqa: E402
+from builder.media import library_for, site_media  # noqa: E402
 from media_pipeline.images import ImageParams, process_image  # noqa: E402
-from media_pipeline.library import MediaLibrary  # noqa: E402
 
 
 def make_photo(path: Path, seed: int) -> None:
@@ -63,7 +62,7 @@ def main() -> None:
         p = photos / f"photo-{i:03d}.jpg"
         if not p.exists():
             make_photo(p, i)
-    sources = discover_media(root)[: args.photos]
+    sources = sorted(i.source for i in site_media(load_site_config(root)))[: args.photos]
     size_mb = sum(p.stat().st_size for p in sources) / len(sources) / 1e6
 
     # One photo in this process, step by step, for the breakdown.
@@ -77,9 +76,9 @@ def main() -> None:
     rows = []
     for jobs in args.jobs:
         shutil.rmtree(root / ".zhuanti-cache", ignore_errors=True)
-        lib = MediaLibrary(load_site_config(root))
+        lib = library_for(load_site_config(root))
         t0 = time.perf_counter()
-        report = lib.process(sources, jobs=jobs, announce=False)
+        report = lib.process(sources, jobs=jobs)
         elapsed = time.perf_counter() - t0
         assert len(report.converted) == len(sources) and not report.failed, report.line()
         rows.append((jobs, elapsed))

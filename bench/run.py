@@ -1,74 +1,221 @@
-"""Build benchmark: cold build, no-op rebuild and a one-page edit on the 10,000-page corpus.
+"""Build benchmark: zhuanti cold, no-op, one-edit and check on the generated corpus.
 
-    .venv/bin/python bench/run.py [--pages 10000] [--jobs 1 2]
+    make bench [PAGES=10000] [REPEAT=3]
+    .venv/bin/python bench/run.py [--pages 1000 10000] [--repeat 3] [--jobs N]
 
-The corpus comes from ../shared/bench/gen_corpus.py --flavor zhuanti (about 1 % of its links point
-at pages that do not exist, so the benchmark site sets build.source_link_errors = "warning").
-Prints a table; nothing here is asserted by the test suite.
+The corpus comes from bench/gen_corpus.py --flavor zhuanti (a verbatim copy of the project's shared
+generator) and is cached under bench/corpus/zhuanti-<pages>/. About 1 % of its links point at pages
+that do not exist, so the benchmark site sets build.source_link_errors = "warning", and
+``zhuanti check`` exits 1 on it (expected). The check runs with bench/checks.py's deterministic
+20,000-entry word dictionary, written into the corpus's site_src/words/.
+
+Every step runs the real command line (``zhuanti build`` / ``zhuanti check``) in a child process;
+its wall time and the peak memory of its whole process tree (the sum of the RSS of the process
+and its children, sampled every 20 ms with psutil) are recorded. Steps of one repetition run in
+order: cold (no public/, no .zhuanti-cache/), no-op, check, one edit (a page gets a sentence; the
+page is restored afterwards and the site rebuilt, untimed). With several page counts the table
+shows how time and memory scale. Results also go to bench/results/zhuanti-<pages>-<time>.json.
+Nothing here is asserted by the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import importlib.util
+import json
 import os
+import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
-GEN = HERE.parent.parent / "shared" / "bench" / "gen_corpus.py"
+GEN = HERE / "gen_corpus.py"
+CORPUS = HERE / "corpus"
+RESULTS = HERE / "results"
+ZHUANTI = Path(sys.executable).with_name("zhuanti")
+SAMPLE_EVERY = 0.02  # seconds between memory samples
 
 
-def make_corpus(pages: int, out: Path) -> Path:
-    if not (out / "site_src/site.toml").is_file():
-        if not GEN.is_file():
-            sys.exit(f"corpus generator not found: {GEN}")
-        subprocess.run([sys.executable, str(GEN), "--pages", str(pages), "--out", str(out), "--flavor", "zhuanti"],
+def make_corpus(pages: int, out: Path, flavor: str = "zhuanti") -> Path:
+    """Generate the corpus into ``out`` unless it is already there (cached between runs)."""
+    marker = out / ".complete"
+    if not marker.is_file():
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run([sys.executable, str(GEN), "--pages", str(pages), "--out", str(out), "--flavor", flavor],
                        check=True)
-        with (out / "site_src/site.toml").open("a", encoding="utf-8") as f:
-            f.write('\n[build]\nsource_link_errors = "warning"\n')
+        if flavor == "zhuanti":
+            with (out / "site_src/site.toml").open("a", encoding="utf-8") as f:
+                f.write('\n[build]\nsource_link_errors = "warning"\n')
+        marker.write_text(f"{pages} {flavor}\n", encoding="utf-8")
     return out
 
 
-def timed(fn) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - t0, result
+def load_text() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+class Sample(NamedTuple):
+    seconds: float
+    peak_mb: float | None
+    code: int
+    last_line: str = ""
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None, log: Path | None = None) -> Sample:
+    """Run ``cmd``; its wall time, the peak RSS of its process tree (MB) and its exit code."""
+    try:
+        import psutil
+    except ImportError:  # bench extra not installed: time only
+        psutil = None
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    try:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
+        peak = 0
+        watched = psutil.Process(child.pid) if psutil else None
+        while child.poll() is None:
+            if watched is not None:
+                peak = max(peak, _tree_rss(watched))
+            time.sleep(SAMPLE_EVERY)
+        seconds = time.perf_counter() - t0
+        err = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
+        child.stderr.close()
+    finally:
+        if log:
+            out.close()
+    lines = [line for line in err.splitlines() if line.strip()]
+    return Sample(seconds, peak / 1e6 if watched is not None else None, child.returncode,
+                  lines[-1].strip() if lines else "")
+
+
+def summarize(samples: list[Sample]) -> dict:
+    times = [s.seconds for s in samples]
+    peaks = [s.peak_mb for s in samples if s.peak_mb is not None]
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "peak_mb": max(peaks) if peaks else None, "runs": [s._asdict() for s in samples]}
+
+
+def fmt_row(label: str, s: dict, extra: str = "") -> str:
+    peak = f"{s['peak_mb']:.0f}" if s.get("peak_mb") is not None else "–"
+    return (f"{label:<30} {s['median_s']:>8.2f} {s['min_s']:>7.2f}–{s['max_s']:<7.2f} {peak:>8}  {extra}")
+
+
+def write_dictionary(root: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_checks", HERE / "checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    words = root / "site_src" / "words"
+    if not (words / "typos.txt").is_file():
+        module.write_dictionary(words)
+
+
+def zhuanti_runs(root: Path, repeat: int, jobs: int | None, logs: Path) -> dict[str, list[Sample]]:
+    env = {**os.environ, "ZHUANTI_QUIET": "1", "ZHUANTI_LANG": "en"}
+    build = [str(ZHUANTI), "build", "--root", str(root)] + (["--jobs", str(jobs)] if jobs else [])
+    check = [str(ZHUANTI), "check", "--root", str(root)] + (["--jobs", str(jobs)] if jobs else [])
+    target = sorted((root / "topics/bench").glob("topic-01/page-*.md"))[0]
+    original = target.read_text(encoding="utf-8")
+    runs: dict[str, list[Sample]] = {"cold": [], "no-op": [], "check": [], "one edit": []}
+    for r in range(repeat):
+        shutil.rmtree(root / "public", ignore_errors=True)
+        shutil.rmtree(root / ".zhuanti-cache", ignore_errors=True)
+        runs["cold"].append(measure(build, env=env, log=logs / f"cold-{r}.log"))
+        if runs["cold"][-1].code != 0:
+            sys.exit(f"cold build failed (exit {runs['cold'][-1].code}): {runs['cold'][-1].last_line}")
+        runs["no-op"].append(measure(build, env=env))
+        runs["check"].append(measure(check, env=env, log=logs / f"check-{r}.log"))
+        target.write_text(original + "\n补充说明。\n", encoding="utf-8")
+        try:
+            runs["one edit"].append(measure(build, env=env))
+        finally:
+            target.write_text(original, encoding="utf-8")
+        measure(build, env=env)  # back in step with the sources (untimed)
+        print(f"  run {r + 1}/{repeat}: cold {runs['cold'][-1].seconds:.2f} s, "
+              f"no-op {runs['no-op'][-1].seconds:.2f} s, check {runs['check'][-1].seconds:.2f} s, "
+              f"one edit {runs['one edit'][-1].seconds:.2f} s", flush=True)
+    return runs
+
+
+def html_pages(public: Path) -> int:
+    return sum(1 for _ in public.rglob("*.html"))
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def save(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pages", type=int, default=10000)
-    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--pages", type=int, nargs="+", default=[10000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=None, help="zhuanti --jobs (default: its own choice)")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="where generated corpora are cached")
     args = ap.parse_args()
-    os.environ.setdefault("ZHUANTI_QUIET", "1")
-    from builder.build import BuildOptions, build_site
-
-    root = make_corpus(args.pages, args.out / f"corpus-{args.pages}").resolve()
+    if not ZHUANTI.is_file():
+        sys.exit(f"{ZHUANTI} not found: run `make bench` (it installs zhuanti into .venv)")
+    started = load_text()
+    print(f"zhuanti benchmark ({os.cpu_count()} cores, {started})", flush=True)
     rows = []
-    for jobs in args.jobs:
-        shutil.rmtree(root / "public", ignore_errors=True)
-        cold, report = timed(lambda j=jobs: build_site(root, BuildOptions(jobs=j, clean=True)))
-        pages = report.pages_written
-        noop, report = timed(lambda j=jobs: build_site(root, BuildOptions(jobs=j)))
-        assert report.pages_written == 0, report.pages_written
-        target = next(iter(sorted((root / "topics/bench").glob("topic-01/page-*.md"))))
-        original = target.read_text(encoding="utf-8")
-        target.write_text(original + "\n补充说明。\n", encoding="utf-8")
-        try:
-            edit, report = timed(lambda j=jobs: build_site(root, BuildOptions(jobs=j)))
-            edited = report.pages_written
-        finally:
-            target.write_text(original, encoding="utf-8")
-        build_site(root, BuildOptions(jobs=jobs))
-        rows.append((jobs, pages, cold, noop, edit, edited))
-    print(f"\nzhuanti build, {args.pages}-page corpus ({os.cpu_count()} cores)")
-    print(f"{'jobs':>4} {'pages':>6} {'cold s':>8} {'ms/page':>8} {'no-op s':>8} {'1 edit s':>9} {'re-rendered':>11}")
-    for jobs, pages, cold, noop, edit, edited in rows:
-        print(f"{jobs:>4} {pages:>6} {cold:>8.2f} {cold / pages * 1000:>8.2f} {noop:>8.2f} {edit:>9.2f} {edited:>11}")
+    for pages in args.pages:
+        root = make_corpus(pages, args.corpus / f"zhuanti-{pages}").resolve()
+        write_dictionary(root)
+        logs = args.corpus / "logs" / f"zhuanti-{pages}"
+        logs.mkdir(parents=True, exist_ok=True)
+        print(f"{pages} pages: {root}", flush=True)
+        runs = zhuanti_runs(root, max(1, args.repeat), args.jobs, logs)
+        steps = {name: summarize(samples) for name, samples in runs.items()}
+        out = html_pages(root / "public")
+        rows.append((pages, out, steps))
+        path = save(f"zhuanti-{pages}", {
+            "tool": "zhuanti", "pages": pages, "html_files": out, "jobs": args.jobs, "repeat": args.repeat,
+            "load_start": started, "load_end": load_text(), "machine": machine(),
+            "summary_lines": {k: v[-1].last_line for k, v in runs.items()}, "steps": steps})
+        print(f"  → {path.relative_to(HERE.parent)}", flush=True)
+    print(f"\nzhuanti, medians of {args.repeat} (min–max), peak = process tree RSS; "
+          f"{os.cpu_count()} cores; {started} at start, {load_text()} at end")
+    print(f"{'corpus / step':<30} {'median s':>8} {'min–max s':^15} {'peak MB':>8}  per page")
+    for pages, out, steps in rows:
+        for name, s in steps.items():
+            per = f"{s['median_s'] / out * 1000:.2f} ms/page ({out} html files)" if name in ("cold", "check") else ""
+            print(fmt_row(f"{pages} pages, {name}", s, per))
+    if len(rows) > 1:
+        first_pages, _, first = rows[0]
+        print("\nscaling against the smallest corpus (time and memory per page; 1.00 = linear):")
+        for pages, _, steps in rows[1:]:
+            k = pages / first_pages
+            t = steps["cold"]["median_s"] / first["cold"]["median_s"] / k
+            m = (steps["cold"]["peak_mb"] / first["cold"]["peak_mb"] / k) if steps["cold"]["peak_mb"] else float("nan")
+            print(f"  {pages} pages: cold time ×{t:.2f}, peak memory ×{m:.2f} per page")
 
 
 if __name__ == "__main__":

@@ -19,17 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from builder import __version__, ui
+from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.frontmatter import CST
 from builder.content.loader import LoadOptions, load_site
 from builder.content.model import Page, Site
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
+from builder.media import check_executor, process_media
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
+from builder.search import build_search
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
@@ -45,6 +46,12 @@ class BuildOptions:
     minify: bool = True
     clean: bool = False
     now: dt.datetime | None = None
+    # Where to write instead of site.toml's output (serve writes its preview under .zhuanti-cache/).
+    output: Path | None = None
+    # Preview mode (zhuanti serve): drafts and future pages shown with a badge, HTML unminified.
+    preview: bool = False
+    # Where media jobs run: "local" or "dask://HOST[:PORT]"; None: site.toml's [build] executor.
+    executor: str | None = None
 
 
 @dataclass
@@ -58,6 +65,8 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # outputs (re)written by this build, under output
+    removed: list[str] = field(default_factory=list)  # outputs of the previous build that are gone
 
 
 def _h(value) -> str:
@@ -160,29 +169,13 @@ class Digests:
         return keys + extra
 
 
-@dataclass
-class MediaHtml:
-    """What pages need from the media step, as plain picklable data for render workers."""
-
-    entries: dict = field(default_factory=dict)  # rel source → media_pipeline MediaEntry
-    catalogs: dict = field(default_factory=dict)  # topic slug → media index data
-
-    def __call__(self, source: str, alt: str, page_url: str) -> str | None:
-        entry = self.entries.get(source)
-        return entry.page_html(alt, page_url) if entry is not None else None
-
-    def key(self, source: str) -> str:
-        entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
-
-
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
 
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html) -> None:
-    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify)
+def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False) -> None:
+    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview)
     _worker["staging"] = Path(staging)
 
 
@@ -233,10 +226,15 @@ def _stat_key(path: Path) -> str:
 class Builder:
     def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
         self.cfg = cfg
-        self.opts = options
-        self.public = cfg.output_dir
+        self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
+        if options.preview:
+            self.opts.drafts = self.opts.future = True
+            self.opts.minify = False
+        self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
-        self.state = BuildState(cfg.cache_dir / STATE_FILE)
+        # One build state per output folder: the preview's outputs are not public/'s.
+        self.state = BuildState(cfg.cache_dir / (STATE_FILE if options.output is None else
+                                                 f"build-state-{_h(str(self.public))[:12]}.sqlite"))
         self.records: dict[str, OutputRecord] = {}
         self.files: dict[str, tuple[str, int]] = {}  # output → (sha256, size)
 
@@ -261,8 +259,9 @@ class Builder:
         self.site = site
         previous = {} if self.opts.clean else self.state.load()
         media_html, media_files = self.step("media", self.process_media)
-        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify)
-        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify]))
+        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview)
+        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify,
+                                              self.opts.preview]))
         plan = self.step("plan", self.plan, renderer, digests, previous, media_files)
         sitemap = self.sitemap(renderer)
         if self.unchanged(plan, previous, sitemap):
@@ -277,44 +276,20 @@ class Builder:
             self.step("assets", self.place_files, plan, staging)
             self.step("render", self.render, site, plan.todo, digests, staging, media_html)
             self._write(staging, "sitemap.xml", sitemap)
+            self.step("search", build_search, renderer, staging, lambda rel, data: self._write(staging, rel, data))
             self.step("manifest", self.write_manifest, site, renderer, staging)
             self.step("swap", swap_in, staging, self.public)
         except BaseException:
             discard(staging)
             raise
         self.state.save(self.records)
+        self.report.removed = sorted(set(previous) - set(self.records))
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self) -> tuple[MediaHtml | None, list]:
-        """Photos and videos go through the media pipeline (cached by content). Returns what pages
-        need and the rendition files to publish — never the original file."""
-        media_assets = [a for a in self.site.assets if a.media]
-        if not media_assets:
-            return None, []
-        from media_pipeline.catalog import catalog_for_topic
-        from media_pipeline.library import MediaLibrary
-
-        library = MediaLibrary(self.cfg)
-        report = library.process([a.source for a in media_assets], self.opts.jobs, announce=False,
-                                 raise_errors=False)
-        if report.failed:  # every other file was processed and cached first
-            raise BuildFailed(report.failed)
-        self.report.notes.append(report.line())
-        outputs = {a.source: a.output for a in media_assets}
-        entries = library.lookup_many(list(outputs), outputs)
-        media = MediaHtml()
-        files = []
-        for asset in media_assets:
-            entry = entries[asset.source]
-            media.entries[asset.source.relative_to(self.cfg.root).as_posix()] = entry
-            files.extend(PlannedFile(out, Path(cached), {"media": entry.key}) for cached, out in entry.files())
-        for topic in self.site.topics:
-            if topic.media_page:
-                catalog = catalog_for_topic(self.cfg, topic.slug, topic.media_page.url, outputs, library)
-                catalog["title"] = topic.media_page.title
-                media.catalogs[topic.slug] = catalog
-        return media, files
+    def process_media(self) -> tuple:
+        """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
+        return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes, self.opts.executor)
 
     def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
         """Decide, without writing anything, which outputs are still valid and which must be made."""
@@ -394,6 +369,7 @@ class Builder:
             sha = sha256_file(target)
             self.records[f.output] = OutputRecord(f.output, f.deps, sha, st.st_size, st.st_mtime_ns)
             self.files[f.output] = (sha, st.st_size)
+            self.report.written.append(f.output)
             self.report.files_written += 1
 
     def render(self, site: Site, todo: list[Job], digests: Digests, staging: Path, media_html) -> None:
@@ -403,7 +379,7 @@ class Builder:
         errors: list[ZhuantiError] = []
         with ui.progress(tr("渲染页面", "rendering pages"), len(todo)) as advance:
             if jobs <= 1:
-                _init_worker(site, self.opts.minify, str(staging), media_html)
+                _init_worker(site, self.opts.minify, str(staging), media_html, self.opts.preview)
                 results = []
                 for job in todo:
                     results.extend(_render_jobs([job]))
@@ -413,7 +389,8 @@ class Builder:
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
                 results = []
                 with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                         initargs=(site, self.opts.minify, str(staging), media_html)) as pool:
+                                         initargs=(site, self.opts.minify, str(staging), media_html,
+                                                   self.opts.preview)) as pool:
                     for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
                         results.extend(result)
                         advance(len(chunk))
@@ -428,6 +405,7 @@ class Builder:
             deps.update(recorded)
             self.records[output] = OutputRecord(output, deps, sha, size, mtime_ns)
             self.files[output] = (sha, size)
+            self.report.written.append(output)
             self.report.pages_written += 1
         if errors:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
@@ -452,7 +430,7 @@ class Builder:
 
     def write_manifest(self, site: Site, renderer: PageRenderer, staging: Path) -> None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else dt.datetime.now(dt.UTC)
+        built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
         for job in renderer.jobs():
             if job.kind == "list":
@@ -463,7 +441,7 @@ class Builder:
             p = renderer.by_url[job.url]
             pages.append({"path": job.output, "source": p.rel_source + (f"#row={p.record.row}" if p.record else ""),
                           "kind": "detail" if p.kind == "record" else p.kind, "title": p.title,
-                          "date": p.date.astimezone(CST).strftime("%Y-%m-%d %H:%M") if p.date else None,
+                          "date": clock.local(p.date).strftime("%Y-%m-%d %H:%M") if p.date else None,
                           "topic": p.topic, "column": p.column})
         columns = [{"path": c.index.output, "topic": c.topic, "name": c.name, "title": c.title,
                     "column_type": c.column_type, "stale_after_days": c.stale_after_days, "pages": len(c.pages),
@@ -482,6 +460,22 @@ class Builder:
         target.write_text(dump_manifest(data), encoding="utf-8")
 
 
+class Engine:
+    """A build that stays alive between runs (``zhuanti serve``): ``build(changed)`` brings the
+    output up to date after the given source paths changed (``None``: look at everything)."""
+
+    def __init__(self, root: Path, options: BuildOptions | None = None) -> None:
+        self.root = root
+        self.options = options or BuildOptions()
+
+    def build(self, changed=None) -> BuildReport:
+        cfg = load_site_config(self.root)
+        return Builder(cfg, dataclasses.replace(self.options)).run()
+
+    def close(self) -> None:
+        pass
+
+
 def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
     cfg = load_site_config(root)
     return Builder(cfg, options or BuildOptions()).run()
@@ -489,9 +483,10 @@ def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
 
 def build_command(args) -> int:
     options = BuildOptions(drafts=args.drafts, future=args.future, topics=args.topic, jobs=args.jobs,
-                           minify=not args.no_minify, clean=args.clean)
+                           minify=not args.no_minify, clean=args.clean, executor=getattr(args, "executor", None))
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), "--jobs")
+    check_executor(options.executor)
     try:
         report = build_site(args.root, options)
     except BuildFailed as exc:
@@ -499,7 +494,7 @@ def build_command(args) -> int:
             ui.error(str(e))
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
-        return 1
+        return exc.exit_code
     for w in report.warnings:
         ui.warn(tr("警告：", "warning: ") + w)
     for n in report.notes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from pathlib import Path
@@ -17,7 +18,12 @@ COMMANDS = {
     "new": "builder.scaffold:new_command",
     "build": "builder.build:build_command",
     "check": "builder.checks.command:check_command",
-    "media": "media_pipeline.command:media_command",
+    "media": "builder.media:media_command",
+    "serve": "builder.serve.command:serve_command",
+    "publish": "builder.publish.command:publish_command",
+    "rollback": "builder.publish.command:rollback_command",
+    "releases": "builder.publish.command:releases_command",
+    "verify": "builder.publish.command:verify_command",
 }
 
 
@@ -57,6 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
     p.add_argument("--no-minify", action="store_true", help=tr("不压缩 HTML", "do not minify HTML"))
     p.add_argument("--clean", action="store_true", help=tr("忽略增量构建状态，全部重建", "ignore the build state"))
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
 
     p = sub.add_parser("check", parents=[common], help=tr("检查构建结果或任一 HTML 目录", "check the built site or any folder of HTML"))
     p.add_argument("path", nargs="?", help=tr("要检查的目录（默认 public/）", "folder to check (default: public/)"))
@@ -73,13 +80,53 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
     p.add_argument("--jobs", type=int, default=None)
 
+    p = sub.add_parser("serve", parents=[common],
+                       help=tr("实时预览：保存即刷新，构建错误和检查问题显示在页面中",
+                               "live preview: reloads on save, build errors and findings shown in the page"))
+    p.add_argument("--port", type=int, default=8000, help=tr("端口（默认 8000）", "port (default 8000)"))
+    p.add_argument("--host", default="127.0.0.1",
+                   help=tr("监听地址（默认 127.0.0.1，只有本机能访问）", "address to listen on (default 127.0.0.1: this machine only)"))
+    p.add_argument("--base-path", default="/",
+                   help=tr("反向代理保留的路径前缀，例如 /preview/", "path prefix a reverse proxy keeps, e.g. /preview/"))
+    p.add_argument("--reload-url", default=None,
+                   help=tr("浏览器连接刷新通道的地址（代理把它放在别处时），例如 https://cms.example.gov.cn/preview-live/",
+                           "where browsers reach the reload channel when a proxy puts it elsewhere"))
+    p.add_argument("--reload-via", choices=["auto", "sse", "poll"], default="auto",
+                   help=tr("刷新通道：auto（WebSocket，不通时改用 SSE、长轮询）、sse、poll",
+                           "reload channel: auto (WebSocket, falling back to SSE, long-polling), sse, poll"))
+
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
     p.add_argument("--topic", action="append")
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
     p.add_argument("--list", action="store_true", help=tr("列出媒体目录", "print the media catalog"))
     p.add_argument("--tag")
     p.add_argument("--group")
     p.add_argument("--format", choices=["text", "json"], default="text")
+
+    target_help = tr("site.toml 中 [publish.名称] 的名称", "the NAME of a [publish.NAME] table in site.toml")
+    p = sub.add_parser("publish", parents=[common], help=tr("发布已检查的构建到目标", "publish the checked build to a target"))
+    p.add_argument("target", help=target_help)
+    p.add_argument("--dry-run", action="store_true",
+                   help=tr("只列出将新增、修改、删除的文件和字节数，不发送", "print the plan (added, changed, deleted, bytes); send nothing"))
+    p.add_argument("--force", action="store_true",
+                   help=tr("检查未通过或未检查也发布（会记入发布记录）", "publish even if the check failed or never ran (recorded in the release)"))
+    p.add_argument("--allow-deletes", action="store_true",
+                   help=tr("允许删除超过 max_deletes 个文件", "allow deleting more than max_deletes files"))
+    p.add_argument("--prune-foreign", action="store_true",
+                   help=tr("删除目标上不是 zhuanti 发布的文件", "delete files on the target that zhuanti did not publish"))
+
+    p = sub.add_parser("rollback", parents=[common], help=tr("回滚到以前的版本", "go back to an earlier release"))
+    p.add_argument("target", help=target_help)
+    p.add_argument("--to", metavar="ID", help=tr("回滚到这个版本（默认：上一个版本）", "go back to this release (default: the one before the live one)"))
+
+    p = sub.add_parser("releases", parents=[common], help=tr("列出目标上的版本", "list the releases on a target"))
+    p.add_argument("target", help=target_help)
+
+    p = sub.add_parser("verify", parents=[common], help=tr("核对在线内容与发布记录（篡改检测）", "compare what is deployed with the release record (tamper check)"))
+    p.add_argument("target", help=target_help)
+    p.add_argument("--url", help=tr("通过 HTTP 从这个地址获取每个页面来核对", "fetch every page over HTTP from this base URL instead"))
+    p.add_argument("--format", choices=["text", "json"], default="text", help=tr("报告格式", "report format"))
     return parser
 
 
@@ -105,6 +152,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error(tr("已中断", "interrupted"))
         return 130
+    except OSError as exc:  # the machine, not the input: say it in words, never a traceback
+        ui.error(os_error_message(exc, args.command))
+        return 1
+
+
+def os_error_message(exc: OSError, command: str) -> str:
+    """A file-system failure in the user's words: what happened, to which file, and what to do."""
+    where = exc.filename or ""
+    kept = tr("public/ 保持不变（新结果只在全部写完后才替换旧的）。", "public/ is unchanged (the new output replaces "
+              "the old one only once it is complete).") if command == "build" else ""
+    if exc.errno == errno.ENOSPC:
+        return tr("磁盘空间已满，写入 {f} 时失败。{k}\n  请清理磁盘空间后重试。", "the disk is full: writing {f} failed. {k}"
+                  "\n  Free some disk space and try again.", f=where, k=kept)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return tr("没有权限写入或读取 {f}。{k}\n  请检查文件权限。", "no permission to read or write {f}. {k}"
+                  "\n  Check the file permissions.", f=where, k=kept)
+    return tr("文件操作失败：{f}：{e}。{k}", "file operation failed: {f}: {e}. {k}", f=where, e=exc.strerror or exc, k=kept)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builder import clock
 from builder.errors import ConfigError
 from builder.i18n import tr
 
 CACHE_DIR = ".zhuanti-cache"
+MARKDOWN_ENGINES = ("pyromark", "cmarkgfm", "python-markdown")  # builder.render.engines
 
 
 @dataclass
@@ -87,6 +89,13 @@ class BuildConfig:
     # "error" fails the build on a Markdown link to a missing source; "warning" keeps going
     # (Hugo's refLinksErrorLevel).
     source_link_errors: str = "error"
+    # Raw HTML in Markdown is sanitized (scripts, event handlers, javascript:/data: URLs removed);
+    # true publishes it as written (the site's editors are trusted; `check` still runs on the result).
+    unsafe_html: bool = False
+    # builder.render.engines: "python-markdown" (default), "pyromark" or "cmarkgfm"
+    markdown_engine: str = "python-markdown"
+    # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
+    executor: str = "local"
 
 
 @dataclass
@@ -96,6 +105,8 @@ class SiteConfig:
     title: str = "专题网站"
     base_url: str = "/"
     language: str = "zh-CN"
+    # IANA time zone of "today", of dates written without a zone, and of dates shown on pages.
+    timezone: str = "Asia/Shanghai"
     theme: str = "default"
     description: str = ""
     keywords: list[str] = field(default_factory=list)
@@ -115,7 +126,7 @@ class SiteConfig:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / CACHE_DIR
+        return confine(self.root, self.root / CACHE_DIR, self.root / CACHE_DIR, CACHE_DIR)
 
     @property
     def site_domain(self) -> str:
@@ -134,6 +145,7 @@ class TopicConfig:
     start: dt.date | None = None
     end: dt.date | None = None
     tags: list[str] = field(default_factory=list)
+    internal_tags: list[str] = field(default_factory=list)  # media/page tags for staff only: never shown
     groups: list[str] = field(default_factory=list)
     weight: int = 0
     draft: bool = False
@@ -146,11 +158,15 @@ COLUMN_TYPES = ("工作动态", "通知公告", "政策文件", "政策解读", 
 
 
 def confine(root: Path, path: Path, source: Path | str, what: str) -> Path:
-    """Resolve ``path`` and refuse it when it leaves ``root`` (no writing outside the site)."""
+    """Resolve ``path`` (following symbolic links) and refuse it when it leaves ``root``: nothing is
+    read from or written to outside the site."""
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()):
-        raise ConfigError(tr("“{w}” 指向站点目录之外：{p}", "'{w}' points outside the site root: {p}", w=what, p=path),
-                          source, hint=tr("请使用站点目录内的相对路径。", "Use a path inside the site folder."))
+        shown = path if resolved == path else f"{path} → {resolved}"
+        raise ConfigError(tr("“{w}” 指向站点目录之外：{p}", "'{w}' points outside the site root: {p}", w=what, p=shown),
+                          source, field=what,
+                          hint=tr("请使用站点目录内的相对路径，不要用指向站点外的符号链接。",
+                                  "use a path inside the site folder, not a symbolic link to outside it."))
     return resolved
 
 
@@ -187,16 +203,22 @@ def _coerce(value: Any, tp: Any, where: str, source: Path) -> Any:
             raise _type_error(where, "table", value, source)
         return build_dataclass(tp, value, source, prefix=where + ".")
     if tp is dt.date:
+        parsed = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            parsed = value.date()
+        elif isinstance(value, dt.date):
+            parsed = value
+        elif isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value.strip())
+                parsed = dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if parsed is None:
+            raise _type_error(where, "date (YYYY-MM-DD)", value, source)
+        if not clock.in_range(parsed):
+            raise ConfigError(tr("“{w}” 的日期 {v} 超出可用范围（{a}–{b} 年）", "'{w}': date {v} is out of range (years {a}–{b})",
+                                 w=where, v=parsed, a=clock.MIN_YEAR, b=clock.MAX_YEAR), source, field=where)
+        return parsed
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is Path:
@@ -227,6 +249,9 @@ def build_dataclass(cls: type, data: dict, source: Path, prefix: str = "", warni
 
 
 def read_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise ConfigError(tr("配置文件是一个目录，不是文件", "the configuration file is a folder, not a file"), path,
+                          hint=tr("请删除或改名这个目录，并写一个 TOML 文件。", "remove or rename the folder and write a TOML file."))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -236,6 +261,9 @@ def read_toml(path: Path) -> dict:
     except UnicodeDecodeError as exc:
         raise ConfigError(tr("配置文件不是 UTF-8 编码", "configuration file is not UTF-8"), path,
                           hint=tr("请用 UTF-8 编码保存。", "save it as UTF-8.")) from exc
+    except OSError as exc:
+        raise ConfigError(tr("无法读取配置文件：{e}", "cannot read the configuration file: {e}", e=exc.strerror or exc),
+                          path) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -255,12 +283,51 @@ def load_site_config(root: Path) -> SiteConfig:
     if cfg.build.source_link_errors not in ("error", "warning"):
         raise ConfigError(tr("source_link_errors 只能是 error 或 warning", "source_link_errors must be error or warning"),
                           path, field="build.source_link_errors")
+    if cfg.build.markdown_engine not in MARKDOWN_ENGINES:
+        guess = closest(cfg.build.markdown_engine, MARKDOWN_ENGINES)
+        raise ConfigError(tr("markdown_engine 只能是 {a}", "markdown_engine must be one of {a}",
+                             a=", ".join(MARKDOWN_ENGINES)), path, field="build.markdown_engine",
+                          hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else None)
+    from media_pipeline.errors import MediaError
+    from media_pipeline.executor import dask_address
+
+    try:
+        dask_address(cfg.build.executor, path, "build.executor")
+    except MediaError as exc:
+        raise ConfigError(exc.message, path, field=exc.field, hint=exc.hint) from None
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):
         cfg.base_url += "/"
-    cfg.output_dir  # noqa: B018 - validates that output stays inside the root
+    try:
+        clock.configure(cfg.timezone)
+    except clock.UnknownZone:
+        raise ConfigError(tr("未知的时区 “{z}”", "unknown time zone '{z}'", z=cfg.timezone), path, field="timezone",
+                          hint=tr("请写 IANA 时区名，如 Asia/Shanghai。", "use an IANA zone name such as Asia/Shanghai.")) from None
+    check_confined(cfg, path)
     return cfg
+
+
+def check_confined(cfg: SiteConfig, path: Path) -> None:
+    """Every folder the build reads or writes stays inside the site root, symbolic links included."""
+    root = cfg.root
+    out = cfg.output_dir
+    cache = cfg.cache_dir
+    if out == cache or out.is_relative_to(cache) or cache.is_relative_to(out):
+        raise ConfigError(tr("output 不能是（或包含）构建缓存目录 {c}", "output cannot be (or contain) the build cache {c}",
+                             c=CACHE_DIR), path, field="output",
+                          hint=tr("请使用 output = \"public\"。", "use output = \"public\"."))
+    theme = Path(cfg.theme)
+    if theme.is_absolute() or ".." in theme.parts or len(theme.parts) != 1:
+        raise ConfigError(tr("theme 应为 themes/ 下的一个目录名，而不是路径：{t}",
+                             "theme must name a folder under themes/, not a path: {t}", t=cfg.theme),
+                          path, field="theme", hint=tr("例如 theme = \"default\"。", "for example theme = \"default\"."))
+    for rel, what in (("site_src", "site_src"), ("site_src/assets", "site_src/assets"), ("topics", "topics"),
+                      ("themes", "themes"), (f"themes/{cfg.theme}", f"themes/{cfg.theme}"),
+                      (f"themes/{cfg.theme}/static", f"themes/{cfg.theme}/static"),
+                      (f"themes/{cfg.theme}/templates", f"themes/{cfg.theme}/templates")):
+        if (root / rel).exists() or (root / rel).is_symlink():
+            confine(root, root / rel, root / rel, what)
 
 
 def load_topic_config(path: Path) -> TopicConfig:

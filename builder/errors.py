@@ -37,7 +37,7 @@ class ZhuantiError(Exception):
             parts.append(tr("工作表 {s}", "sheet {s}", s=self.sheet))
         if self.row:
             parts.append(tr("第 {r} 行", "row {r}", r=self.row))
-        if self.field:
+        if self.field and not self.path.endswith(self.field):  # "site_src/assets" names itself already
             parts.append(tr("字段 “{f}”", "field '{f}'", f=self.field))
         return ", ".join(parts)
 
@@ -93,6 +93,8 @@ class BuildFailed(ZhuantiError):
     def __init__(self, errors: list[ZhuantiError]) -> None:
         super().__init__(tr("构建失败：{n} 个错误", "build failed: {n} error(s)", n=len(errors)))
         self.errors = errors
+        # a configuration error among them (topic.toml, stale_after …) makes it a usage error: exit 2
+        self.exit_code = 2 if any(isinstance(e, ConfigError) for e in errors) else 1
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 from pathlib import Path
 
-from builder import ui
-from builder.content.frontmatter import CST
+from builder import clock, ui
 from builder.errors import ConfigError
 from builder.i18n import tr
 from builder.resources import builtin_theme_dir, default_words_dir
@@ -125,6 +123,9 @@ def new_topic(root: Path, slug: str, title: str, blueprint: str = "default") -> 
         raise ConfigError(tr("{p} 不是 zhuanti 站点（没有 site_src/site.toml）", "{p} is not a zhuanti site (no site_src/site.toml)",
                              p=root), root, hint=tr("请在站点目录中运行，或用 --root 指定；新站点用 zhuanti init 创建。",
                                                      "run inside a site or pass --root; create one with 'zhuanti init'."))
+    from builder.config import load_site_config
+
+    load_site_config(root)  # refuses a topics/ that leads outside the site; sets the site's time zone
     if not SLUG.match(slug):
         raise ConfigError(tr("专题名 “{s}” 只能用小写字母、数字和连字符", "topic slug '{s}' may only use a-z, 0-9 and '-'", s=slug),
                           "SLUG", hint=tr("例如：zhuyou-suoju", "for example: housing-2026"))
@@ -137,7 +138,7 @@ def new_topic(root: Path, slug: str, title: str, blueprint: str = "default") -> 
     target = root / "topics" / slug
     if target.exists():
         raise ConfigError(tr("专题 {p} 已存在，未做任何改动", "topic {p} already exists; nothing was changed", p=target), target)
-    today = dt.datetime.now(CST).date().isoformat()
+    today = clock.today().isoformat()  # the site's zone (Asia/Shanghai by default), builder.clock
     files = BLUEPRINTS[blueprint](title.strip(), today)
     for rel, text in files.items():
         path = target / rel

@@ -1,13 +1,18 @@
 """Media pipeline: photo renditions, video transcoding, the content-hash cache and the media catalog.
 
-``MediaLibrary`` (library.py) is the entry point for build, serve and the ``zhuanti media`` command.
+``MediaLibrary`` (library.py) is the entry point: the build (``builder/media.py``) hands it the site's
+photos and videos and a ``MediaSettings``. Nothing here imports ``builder``; errors are ``MediaError``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"})
+# Every name a camera, phone or editor gives a photo: .jfif/.jpe are JPEG, .heic/.heif the iPhone's
+# default (read through pillow-heif), .avif Pillow reads itself. Files under other names are judged
+# by content before they are published (builder/media.py): a photo never goes out raw.
+IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp",
+                        ".avif", ".heic", ".heif"})
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".mts", ".m2ts", ".ts",
                         ".mpg", ".mpeg", ".3gp"})
 MEDIA_EXTS = IMAGE_EXTS | VIDEO_EXTS
@@ -27,8 +32,8 @@ def check_source_file(path, what: str) -> int:
     """Size of a media source that exists and is not empty; MediaError naming it otherwise.
 
     ``what`` is "photo" or "video" (it picks the hint shown to the user)."""
-    from builder.errors import MediaError
-    from builder.i18n import tr
+    from media_pipeline.errors import MediaError
+    from media_pipeline.i18n import tr
 
     try:
         size = path.stat().st_size

@@ -21,9 +21,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from builder.config import SiteConfig
-from builder.errors import MediaError
-from builder.i18n import tr
+from media_pipeline.errors import MediaError
+from media_pipeline.i18n import tr
 
 # Bump when the layout of an entry or of result.json changes: every older entry is then ignored.
 CACHE_LAYOUT_VERSION = 1
@@ -32,10 +31,6 @@ TMP_DIR = ".tmp"
 INDEX_FILE = "hashes.sqlite"
 # A staging folder whose process is gone, or that is older than this, is left-over work.
 STALE_SECONDS = 24 * 3600
-
-
-def media_cache_dir(site: SiteConfig) -> Path:
-    return site.cache_dir / "media"
 
 
 def cache_key(kind: str, source_sha256: str, params_key: str, extra: str = "") -> str:

@@ -2,12 +2,15 @@
 
 A sidecar ``<file>.yaml`` beside a photo or video (``clip.mov.yaml``) holds its title, tags,
 group (分组) and description. ``build_catalog`` serves ``zhuanti media --list``;
-``catalog_for_topic`` gives the per-topic media index page its template data.
+``catalog_for_topic`` gives the per-topic media index page its template data. Both list exactly
+the items the build hands them (its own view of the site: no drafts unless asked for), never a
+second walk of the disk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import unicodedata
@@ -19,14 +22,13 @@ from typing import Any
 import yaml
 from markupsafe import Markup
 
-from builder.config import SiteConfig, closest, load_site_config, load_topic_config
-from builder.errors import BuildFailed, MediaError, ZhuantiError
-from builder.i18n import tr
 from media_pipeline import media_kind
+from media_pipeline.config import MediaItem
+from media_pipeline.errors import MediaError, MediaFailed
+from media_pipeline.i18n import tr
 
 SIDECAR_SUFFIX = ".yaml"
 SIDECAR_KEYS = ("title", "tags", "group", "description")
-SKIP_DIRS = {"templates", "__pycache__"}
 UNGROUPED = "未分组"
 # libyaml when PyYAML was built with it: ~10× faster on a site with hundreds of sidecars.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -96,7 +98,7 @@ def parse_sidecar(text: str, path: Path) -> Sidecar:
                                     k=key, l=seen[key]), path, line=line, field=key)
             seen[key] = line
             if key not in SIDECAR_KEYS:
-                guess = closest(key, SIDECAR_KEYS)
+                guess = next(iter(difflib.get_close_matches(key, SIDECAR_KEYS, n=1, cutoff=0.5)), None)
                 raise MediaError(tr("未知的键 “{k}”", "unknown key '{k}'", k=key), path, line=line, field=key,
                                  hint=tr("是否想写 “{g}”？", "did you mean '{g}'?", g=guess) if guess else
                                  tr("可用的键：{a}", "valid keys: {a}", a=", ".join(SIDECAR_KEYS)))
@@ -160,38 +162,6 @@ def _tags(value: Any, path: Path, line: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-# ---------------------------------------------------------------- finding media
-
-def _hidden(name: str) -> bool:
-    return name.startswith((".", "~$"))
-
-
-def discover_media(root: Path, topics: list[str] | None = None) -> list[Path]:
-    """Photos and videos under topics/<slug>/** (every folder) and site_src/assets/**, sorted."""
-    root = Path(root)
-    folders: list[Path] = []
-    topics_dir = root / "topics"
-    if topics_dir.is_dir():
-        for d in sorted(topics_dir.iterdir()):
-            if d.is_dir() and not _hidden(d.name) and (topics is None or d.name in topics):
-                folders.append(d)
-    if topics is None and (root / "site_src" / "assets").is_dir():
-        folders.append(root / "site_src" / "assets")
-    found: list[Path] = []
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(n for n in dirnames if not _hidden(n) and n not in SKIP_DIRS)
-            for name in sorted(filenames):
-                if not _hidden(name) and media_kind(name):
-                    found.append(Path(dirpath) / name)
-    return found
-
-
-def topic_of(root: Path, source: Path) -> str | None:
-    parts = source.relative_to(root).parts
-    return parts[1] if len(parts) > 2 and parts[0] == "topics" else None
-
-
 # ---------------------------------------------------------------- the catalog
 
 @dataclass
@@ -217,33 +187,28 @@ class CatalogEntry:
         return asdict(self)
 
 
-def build_catalog(site_root: Path, topics: list[str] | None = None, *, site: SiteConfig | None = None,
-                  errors: list[ZhuantiError] | None = None, library: Any = None) -> list[CatalogEntry]:
-    """Every photo and video (of ``topics``, or all) with its metadata and cached renditions.
+def build_catalog(library: Any, items: list[MediaItem], *,
+                  errors: list[MediaError] | None = None) -> list[CatalogEntry]:
+    """Every photo and video of ``items`` with its metadata and cached renditions.
 
     Unprocessed files are measured from their headers. Broken sidecars and unreadable files are
     appended to ``errors`` when given (the entry is still listed), else raised together.
     """
-    from media_pipeline.library import MediaLibrary
-
-    site = site or load_site_config(Path(site_root))
-    library = library or MediaLibrary(site)
-    root = site.root
-    sources = discover_media(root, topics)
-    found_errors: list[ZhuantiError] = []
-    entries = library.lookup_many(sources)
+    found_errors: list[MediaError] = []
+    entries = library.lookup_many(items)
     out = []
-    for src in sources:
-        rel = src.relative_to(root).as_posix()
+    for it in items:
+        src = Path(it.source)
+        rel = library.rel(src)
         kind = media_kind(src) or ""
         try:
             side = library.sidecar(src) or Sidecar()
         except MediaError as exc:
             found_errors.append(library.relative_error(exc))
             side = Sidecar()
-        item = CatalogEntry(rel, kind, topic_of(root, src), side.title or src.stem, list(side.tags), side.group,
+        item = CatalogEntry(rel, kind, it.topic, side.title or src.stem, list(side.tags), side.group,
                             side.description)
-        entry = entries.get(src)
+        entry = entries.get(Path(os.path.abspath(src)))
         if entry is not None:
             item.processed = True
             item.width, item.height = entry.width, entry.height
@@ -259,7 +224,7 @@ def build_catalog(site_root: Path, topics: list[str] | None = None, *, site: Sit
         out.append(item)
     if found_errors:
         if errors is None:
-            raise BuildFailed(found_errors)
+            raise MediaFailed(found_errors)
         errors.extend(found_errors)
     return out
 
@@ -294,28 +259,22 @@ def _anchor(prefix: str, name: str, index: int) -> str:
 GRID_SIZES = "(max-width: 480px) 100vw, 320px"
 
 
-def catalog_for_topic(site: SiteConfig, slug: str, page_url: str, outputs: dict[Path, str] | None = None,
-                      library: Any = None) -> dict:
-    """Template data for the media index page of topic ``slug`` rendered at ``page_url``.
+def catalog_for_topic(library: Any, items: list[MediaItem], page_url: str, page_title: str,
+                      groups: list[str] | tuple[str, ...] = ()) -> dict:
+    """Template data for a topic's media index page rendered at ``page_url``: the ``items`` the
+    build publishes for that topic, grouped in the order ``groups`` declares (then by name).
 
-    ``outputs`` maps a source file to its asset output path (the build's ``Asset.output``) when it
-    differs from the default mapping. Returns plain dicts: ``title``, ``count``, ``tags``
-    (name, count) and ``groups`` (name, id, items); each item has title, description, kind,
-    tags, ``html`` (the <picture>/<video> snippet, ready to print), href, duration, width, height.
+    Returns plain dicts: ``title``, ``count``, ``tags`` (name, count) and ``groups`` (name, id,
+    items); each item has title, description, kind, tags, ``html`` (the <picture>/<video>
+    snippet, ready to print), href, duration, width, height.
     """
-    from media_pipeline.library import MediaLibrary, url_prefix
+    from media_pipeline.library import url_prefix
 
-    library = library or MediaLibrary(site)
-    root = site.root
-    topic_dir = root / "topics" / slug
-    toml = topic_dir / "topic.toml"
-    topic_cfg = load_topic_config(toml) if toml.is_file() else None
-    topic_title = (topic_cfg.title if topic_cfg else "") or slug
-    sources = discover_media(root, [slug])
-    entries = library.lookup_many(sources, outputs)
+    entries = library.lookup_many(items)
     by_group: dict[str, list[dict]] = {}
     tag_counts: Counter[str] = Counter()
-    for src in sources:
+    for it in items:
+        src = Path(os.path.abspath(it.source))
         try:
             side = library.sidecar(src) or Sidecar()
         except MediaError:
@@ -323,7 +282,7 @@ def catalog_for_topic(site: SiteConfig, slug: str, page_url: str, outputs: dict[
         entry = entries.get(src)
         title = side.title or src.stem
         item: dict[str, Any] = {"title": title, "description": side.description, "kind": media_kind(src),
-                                "tags": list(side.tags), "source": src.relative_to(root).as_posix(),
+                                "tags": list(side.tags), "source": library.rel(src),
                                 "html": Markup(""), "href": "", "duration": "", "width": None, "height": None}
         if entry is not None:
             prefix = url_prefix(page_url, entry.url_dir)
@@ -333,10 +292,8 @@ def catalog_for_topic(site: SiteConfig, slug: str, page_url: str, outputs: dict[
             item["width"], item["height"] = entry.width, entry.height
         tag_counts.update(side.tags)
         by_group.setdefault(side.group or UNGROUPED, []).append(item)
-    declared = list(topic_cfg.groups) if topic_cfg else []
-    order = {name: i for i, name in enumerate(declared)}
+    order = {name: i for i, name in enumerate(groups)}
     names = sorted(by_group, key=lambda g: (g == UNGROUPED, order.get(g, len(order)), g))
-    groups = [{"name": g, "id": _anchor("group", g, i), "items": by_group[g]} for i, g in enumerate(names)]
     tags = [{"name": t, "count": c} for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return {"topic": slug, "title": f"{topic_title} · 图片与视频",  # site text: in the site's language
-            "count": len(sources), "tags": tags, "groups": groups}
+    return {"title": page_title, "count": len(items), "tags": tags,
+            "groups": [{"name": g, "id": _anchor("group", g, i), "items": by_group[g]} for i, g in enumerate(names)]}

@@ -8,6 +8,13 @@ subprocess, which is the process doing the work, so its progress callbacks reach
 directly. ``--jobs N`` means N photo processes and N video threads. When a video runs
 on an executor that is not in this process, its progress travels through a
 ``multiprocessing.Manager`` queue drained by a thread here.
+
+``executor`` may also be a string: ``"local"`` (the pools above) or ``"dask://HOST[:PORT]"``, a
+Dask distributed scheduler (default port 8786). Dask's ``Client.get_executor()`` is a
+``concurrent.futures.Executor``, so the same jobs run on its workers unchanged. Sources and the
+cache travel through a shared folder: every worker must see the site folder at the same path
+(checked before any job is sent), and the content-hash cache stays the single truth. Videos on
+Dask report no per-file progress (only the overall bar moves).
 """
 
 from __future__ import annotations
@@ -22,14 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import ui
-from builder.errors import MediaError, ZhuantiError
-from builder.i18n import tr
 from media_pipeline.cache import MediaCache
+from media_pipeline.errors import MediaConfigError, MediaError
+from media_pipeline.i18n import tr
 from media_pipeline.images import ImageParams, process_image
 
 # File-name stem of photo renditions inside a cache entry (published names come from the source).
 CACHE_IMAGE_STEM = "image"
+DASK_SCHEME = "dask://"
+DASK_PORT = 8786  # the Dask scheduler's default
+DASK_CONNECT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class SerialExecutor(Executor):
 # ---------------------------------------------------------------- jobs (run in workers)
 
 def _error(source: str, exc: BaseException) -> dict:
-    if isinstance(exc, ZhuantiError):
+    if isinstance(exc, MediaError):
         return {"ok": False, "source": source,
                 "error": {"message": exc.message, "path": exc.path or source, "line": exc.line, "hint": exc.hint}}
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -124,7 +133,9 @@ class _Bars:
         self.finished: set[int] = set()  # a late progress message must not bring a bar back
 
     def __enter__(self) -> _Bars:
-        console = ui.err_console()
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
         if os.environ.get("ZHUANTI_QUIET") == "1" or not console.is_terminal or not self.total:
             return self
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -175,8 +186,71 @@ class _DirectSink:
         self.bars.video(task_id, self.labels.get(task_id, ""), fraction)
 
 
+def dask_address(spec: str | None, source: str | Path | None = "--executor", field: str = "--executor") -> str | None:
+    """The scheduler address (``tcp://host:port``) an executor setting names, None for ``local``.
+
+    ``source`` names where the setting came from (site.toml or --executor) in the error message.
+    """
+    if spec is None or spec in ("", "local"):
+        return None
+    hostport = spec[len(DASK_SCHEME):].rstrip("/") if spec.startswith(DASK_SCHEME) else ""
+    host, colon, port = hostport.rpartition(":")
+    if not colon:
+        host, port = hostport, str(DASK_PORT)
+    if not host or "/" in host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise MediaConfigError(tr("无法识别的执行器 “{s}”", "unknown executor '{s}'", s=spec), source,
+                          field=field, hint=tr("可用：local，或 dask://调度器主机:8786",
+                                                    "use local, or dask://SCHEDULER-HOST:8786"))
+    return f"tcp://{host}:{port}"
+
+
+def _missing_on_worker(paths: list[str], writable: str) -> list[str]:
+    """Runs on every Dask worker: the paths it cannot see (and the cache folder if it cannot write)."""
+    missing = [p for p in paths if not os.path.exists(p)]
+    if not os.access(writable, os.W_OK):
+        missing.append(writable)
+    return missing
+
+
+def _dask_run(tasks: list[MediaTask], cache_root: Path, address: str) -> list[dict]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise MediaConfigError(tr("使用 Dask 执行器需要安装 distributed", "the Dask executor needs the 'distributed' package"),
+                          hint="pip install 'zhuanti[dask]'") from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise MediaConfigError(tr("连接不上 Dask 调度器 {a}：{e}", "cannot reach the Dask scheduler {a}: {e}", a=address, e=exc),
+                          hint=tr("请先在调度器主机上运行 dask scheduler，并检查主机名、端口和防火墙。",
+                                  "start `dask scheduler` on that host first; check the host name, port and firewall.")
+                          ) from None
+    try:
+        Path(cache_root).mkdir(parents=True, exist_ok=True)
+        seen = client.run(_missing_on_worker, sorted({t.source for t in tasks}), str(cache_root))
+        if not seen:
+            raise MediaConfigError(tr("Dask 调度器 {a} 没有可用的 worker", "the Dask scheduler {a} has no workers", a=address),
+                              hint=tr("请在各台机器上运行 dask worker {a}", "run `dask worker {a}` on each machine", a=address))
+        for worker, missing in sorted(seen.items()):
+            if missing:
+                raise MediaConfigError(
+                    tr("Dask worker {w} 看不到 {p}（另有 {n} 个路径）", "Dask worker {w} cannot see {p} ({n} more path(s))",
+                       w=worker, p=missing[0], n=len(missing) - 1),
+                    hint=tr("所有 worker 必须以相同路径挂载站点目录（共享文件夹，如 NFS），缓存目录须可写。",
+                            "every worker must mount the site folder at the same path (a shared folder such as NFS), "
+                            "with the cache folder writable."))
+        pool = client.get_executor(pure=False)
+        return run_tasks(tasks, cache_root, executor=pool, video_executor=pool)
+    finally:
+        client.close()
+
+
 def _in_process(executor: Executor) -> bool:
     return isinstance(executor, SerialExecutor | ThreadPoolExecutor)
+
+
+def _is_dask(executor: Executor) -> bool:
+    return type(executor).__module__.startswith("distributed")
 
 
 def default_jobs(jobs: int | None) -> int:
@@ -195,12 +269,18 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def run_tasks(tasks: list[MediaTask], cache_root: Path, jobs: int | None = None,
-              executor: Executor | None = None, video_executor: Executor | None = None) -> list[dict]:
+              executor: Executor | str | None = None, video_executor: Executor | None = None) -> list[dict]:
     """Run every task (failures included) and return one plain result dict per task, in order.
 
     ``executor`` runs photos (default: a process pool of ``jobs`` workers, or in-process for one
-    job); ``video_executor`` runs videos (default: ``jobs`` threads, each driving ffmpeg).
+    job); ``video_executor`` runs videos (default: ``jobs`` threads, each driving ffmpeg). A string
+    ``executor`` is a setting: ``local`` or ``dask://HOST[:PORT]`` (photos and videos on Dask).
     """
+    if isinstance(executor, str):
+        address = dask_address(executor)
+        if address is not None and tasks:
+            return _dask_run(tasks, cache_root, address)
+        executor = None
     jobs = default_jobs(jobs)
     images = [(i, t) for i, t in enumerate(tasks) if t.kind == "image"]
     videos = [(i, t) for i, t in enumerate(tasks) if t.kind == "video"]
@@ -232,7 +312,9 @@ def run_tasks(tasks: list[MediaTask], cache_root: Path, jobs: int | None = None,
 
             futures: list[Future] = []
             if videos:
-                if _in_process(video_executor):
+                if _is_dask(video_executor):  # other machines: no way back for per-file progress
+                    sink = None
+                elif _in_process(video_executor):
                     sink: Any = _DirectSink(bars, labels)
                 else:
                     manager = _mp_context().Manager()

@@ -9,8 +9,8 @@ import re
 import shutil
 from pathlib import Path
 
-from builder.errors import MediaError
-from builder.i18n import tr
+from media_pipeline.errors import MediaError
+from media_pipeline.i18n import tr
 
 
 def ffmpeg_exe() -> str:

@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
-from builder.errors import MediaError
-from builder.i18n import tr
 from media_pipeline import check_source_file
+from media_pipeline.errors import MediaError
+from media_pipeline.i18n import tr
+
+# HEIF/HEIC (the iPhone's default) through pillow-heif; Pillow reads AVIF itself.
+register_heif_opener()
 
 # Bump when the same source and parameters would give different output bytes.
-IMAGE_PIPELINE_VERSION = 1
+IMAGE_PIPELINE_VERSION = 2  # 2: PNG colour keys (tRNS) kept as transparency
+# Formats recognised by content (never by extension) when deciding whether a file is a photo
+# (an MPO opens as JPEG).
+PHOTO_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "AVIF", "HEIF")
+# Keys of Image.info that carry metadata about the picture rather than the picture itself.
+_METADATA_KEYS = {"exif", "xmp", "XML:com.adobe.xmp", "photoshop", "iptc", "comment", "adobe", "Comment"}
 
 # Source formats whose fallback keeps the format; everything else (WebP, TIFF, BMP) becomes JPEG
 # when opaque and PNG when it has real transparency, so the fallback never has to flatten alpha.
@@ -47,7 +56,7 @@ class ImageParams:
 
     @classmethod
     def from_config(cls, media: Any) -> ImageParams:
-        """From builder.config.MediaConfig."""
+        """From ``MediaSettings`` (the site's ``[media]``)."""
         return cls(widths=tuple(media.image_widths), jpeg_quality=media.jpeg_quality,
                    webp_quality=media.webp_quality, max_pixels=media.max_image_pixels)
 
@@ -239,6 +248,8 @@ def _orientation(im: Image.Image) -> int:
 def _to_srgb(im: Image.Image) -> Image.Image:
     """8-bit L, LA, RGB or RGBA in sRGB; the embedded ICC profile (if any) is applied, then dropped."""
     icc = im.info.get("icc_profile")
+    if im.info.get("transparency") is not None and im.mode in ("L", "RGB", "I", "I;16", "I;16B", "I;16L"):
+        im = _colour_key(im, im.info["transparency"])
     mode = im.mode
     if mode == "1":
         im = im.convert("L")
@@ -263,6 +274,27 @@ def _to_srgb(im: Image.Image) -> Image.Image:
     if im.mode == "CMYK":
         im = im.convert("RGB")
     return im
+
+
+def _colour_key(im: Image.Image, key: Any) -> Image.Image:
+    """A PNG colour key (``tRNS`` on a greyscale or RGB image, 8 or 16 bits) as a real alpha
+    channel: browsers show those pixels as transparent, so the renditions must too."""
+    if im.mode == "RGB":
+        if not isinstance(key, tuple):
+            return im
+        if max(key) > 255:  # a 16-bit key: Pillow reads 16-bit RGB as its high bytes
+            key = tuple(v >> 8 for v in key)
+        im = im.copy()
+        im.info["transparency"] = key
+        return im.convert("RGBA")
+    if not isinstance(key, int):
+        return im
+    if im.mode == "L":
+        return im.convert("LA")
+    alpha = ImageMath.lambda_eval(lambda a: (a["x"] != key) * 255, x=im.convert("I")).convert("L")
+    out = _to_8bit_gray(im).convert("LA")
+    out.putalpha(alpha)
+    return out
 
 
 def _to_8bit_gray(im: Image.Image) -> Image.Image:
@@ -315,3 +347,61 @@ def _save(frame: Image.Image, path: Path, fmt: str, params: ImageParams) -> Imag
     img.save(path, format=fmt.upper(), **options)
     return ImageRendition(path.name, img.width, img.height, fmt, path.stat().st_size)
 
+
+
+# ---------------------------------------------------------------- images outside the pipeline
+
+def sniff_image(path: Path) -> str | None:
+    """The photo format of ``path`` judged by its content (Pillow's signatures), None when it is
+    not a photo. Only the header is read."""
+    try:
+        with Image.open(path, formats=PHOTO_FORMATS) as im:
+            return im.format
+    except Exception:  # noqa: BLE001 - anything Pillow cannot identify is not a photo
+        return None
+
+
+def has_metadata(im: Image.Image) -> bool:
+    """The image carries EXIF (GPS, camera, time), XMP, IPTC, comments or PNG text."""
+    try:
+        if len(im.getexif()):
+            return True
+    except Exception:  # noqa: BLE001 - an unreadable EXIF block is still metadata
+        return True
+    return bool(_METADATA_KEYS & set(im.info)) or bool(getattr(im, "text", None))
+
+
+def strip_metadata(src: Path, dest: Path) -> bool:
+    """Write ``src`` to ``dest`` in the same format without any metadata; False (nothing written)
+    when there is nothing to strip. PNG, GIF, TIFF and WebP are rewritten losslessly, JPEG with
+    its own quantisation tables (``quality="keep"``); the ICC profile is kept (it is colour, not
+    metadata). A format that cannot be rewritten faithfully is a MediaError."""
+    try:
+        with Image.open(src, formats=PHOTO_FORMATS) as im:
+            im.load()
+            if not has_metadata(im):
+                return False
+            fmt = im.format
+            keep = {k: im.info[k] for k in ("icc_profile", "transparency", "dpi", "gamma", "duration", "loop",
+                                            "background") if k in im.info}
+            if fmt in ("JPEG", "MPO"):
+                options: dict[str, Any] = {"quality": "keep", "subsampling": "keep", "qtables": "keep"} \
+                    if fmt == "JPEG" else {"quality": 95}
+                fmt = "JPEG"
+            elif fmt == "WEBP":
+                options = {"lossless": True, "save_all": bool(getattr(im, "is_animated", False))}
+            elif fmt in ("PNG", "GIF", "TIFF", "BMP"):
+                options = {"save_all": bool(getattr(im, "is_animated", False))} if fmt != "BMP" else {}
+            else:
+                raise MediaError(
+                    tr("{f} 图片带有元数据（可能含拍摄地点），无法无损去除", "this {f} image carries metadata (possibly the "
+                       "place it was taken), which cannot be removed without re-encoding", f=fmt), src,
+                    hint=tr("请另存为不带元数据的 PNG 或 JPEG 后再放入主题。",
+                            "save it as PNG or JPEG without metadata before putting it into the theme."))
+            im.info = {}
+            im.save(dest, format=fmt, **keep, **options)
+    except MediaError:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _corrupt(src, exc) from exc
+    return True

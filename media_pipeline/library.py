@@ -11,38 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
 import shutil
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from builder import ui
-from builder.config import SiteConfig
-from builder.errors import BuildFailed, MediaError, ZhuantiError
-from builder.i18n import tr
 from media_pipeline import media_kind
-from media_pipeline.cache import INDEX_FILE, MediaCache, SourceHashes, cache_key, file_sha256, media_cache_dir
+from media_pipeline.cache import INDEX_FILE, MediaCache, SourceHashes, cache_key, file_sha256
 from media_pipeline.catalog import Sidecar, load_sidecar
+from media_pipeline.config import MediaItem, MediaSettings
+from media_pipeline.errors import MediaError, MediaFailed
 from media_pipeline.executor import MediaTask, error_from, run_tasks
 from media_pipeline.html import DEFAULT_SIZES, image_html, video_html
+from media_pipeline.i18n import tr
 from media_pipeline.images import ImageOutputs, ImageParams, ImageRendition, read_size
 
-
-def default_output(root: Path, source: Path) -> str:
-    """Where the loader publishes ``source`` when nothing else says so (asset folders):
-    ``topics/<slug>/x/y.jpg`` → ``<slug>/x/y.jpg``, ``site_src/assets/y.jpg`` → ``assets/y.jpg``."""
-    try:
-        parts = list(source.relative_to(root).parts)
-    except ValueError:  # outside the site (not found by discover_media): publish at the root
-        parts = [source.name]
-    if parts[0] == "topics":
-        parts = parts[1:]
-    elif parts[:2] == ["site_src", "assets"]:
-        parts = ["assets", *parts[2:]]
-    return "/".join(unicodedata.normalize("NFC", p).strip().replace(" ", "-") for p in parts)
+__all__ = ["MediaFailed", "MediaItem", "MediaLibrary", "MediaReport", "MediaSettings"]
 
 
 def _published_stem(source: Path, output: str, kind: str, folder: _Folder) -> str:
@@ -183,10 +170,9 @@ MediaEntry = ImageEntry | VideoEntry
 
 def url_prefix(page_url: str, url_dir: str) -> str:
     """How a page at directory URL ``page_url`` reaches the folder ``url_dir`` ("" = beside it)."""
-    from builder.render.urls import relative
-
-    prefix = relative(page_url, url_dir + "/" if url_dir else "")
-    return "" if prefix == "./" else prefix
+    start = "/" + page_url.strip("/")
+    rel = posixpath.relpath("/" + url_dir.strip("/"), start)
+    return "" if rel == "." else quote(rel + "/", safe="/#?=&%:~+-_.!*'()")
 
 
 def _join(url_dir: str, name: str) -> str:
@@ -200,7 +186,8 @@ class MediaReport:
     transcoded: list[str] = field(default_factory=list)  # videos made now (site-relative sources)
     converted: list[str] = field(default_factory=list)  # photos made now
     reused: list[str] = field(default_factory=list)  # found in the cache
-    failed: list[ZhuantiError] = field(default_factory=list)
+    failed: list[MediaError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # "file: remark" about files processed now
     seconds: float = 0.0
 
     @property
@@ -214,14 +201,6 @@ class MediaReport:
                   f=len(self.failed), s=self.seconds)
 
 
-class MediaFailed(BuildFailed):
-    """Some media files failed; every other file was processed and cached. ``report`` says what."""
-
-    def __init__(self, errors: list[ZhuantiError], report: MediaReport) -> None:
-        super().__init__(errors)
-        self.report = report
-
-
 class MediaLibrary:
     """Photos and videos of one site: processed into the shared cache, looked up, published.
 
@@ -229,12 +208,12 @@ class MediaLibrary:
     against the file's (size, mtime, inode) or the folder's mtime before it is used.
     """
 
-    def __init__(self, site: SiteConfig) -> None:
-        self.site = site
-        self.root = site.root
-        self.cache = MediaCache(media_cache_dir(site))
+    def __init__(self, settings: MediaSettings) -> None:
+        self.settings = settings
+        self.root = Path(settings.root)
+        self.cache = MediaCache(Path(settings.cache_dir))
         self.hashes = SourceHashes(self.cache.root / INDEX_FILE)
-        self.image_params = ImageParams.from_config(site.media)
+        self.image_params = ImageParams.from_config(settings)
         self._video_params = None
         self._results: dict[Path, tuple[tuple | None, dict]] = {}  # source → (signature, cache result)
         self._folders: dict[Path, _Folder] = {}
@@ -246,7 +225,7 @@ class MediaLibrary:
         if self._video_params is None:
             from media_pipeline.video import VideoParams
 
-            self._video_params = VideoParams.from_config(self.site.media, self.root / "site_src" / "site.toml")
+            self._video_params = VideoParams.from_config(self.settings, self.settings.config_file)
         return self._video_params
 
     def _task(self, source: Path, sha: str) -> MediaTask:
@@ -317,7 +296,7 @@ class MediaLibrary:
             except (ValueError, OSError):
                 return str(p)
 
-    def relative_error(self, exc: ZhuantiError) -> ZhuantiError:
+    def relative_error(self, exc: MediaError) -> MediaError:
         """The same error with its path relative to the site root (as users see their files)."""
         if exc.path and Path(exc.path).is_absolute():
             exc.path = self.rel(exc.path)
@@ -325,11 +304,11 @@ class MediaLibrary:
 
     # ---- processing ---------------------------------------------------------------------
     def process(self, sources: list[Path], jobs: int | None = None, *, executor=None, video_executor=None,
-                raise_errors: bool = True, announce: bool = True) -> MediaReport:
-        """Make sure every source has its renditions in the cache; one summary line on stderr.
+                raise_errors: bool = True) -> MediaReport:
+        """Make sure every source has its renditions in the cache (``report.line()`` sums it up).
 
         A file that fails never stops the others: all are processed (and cached), then the
-        failures are raised together as ``MediaFailed`` (a BuildFailed of MediaErrors).
+        failures are raised together as ``MediaFailed``.
         """
         started = time.perf_counter()
         report = MediaReport()
@@ -369,6 +348,9 @@ class MediaLibrary:
                 source = Path(task.source)
                 if result.get("ok"):
                     self._results[source] = (signatures[source], result["result"])
+                    note = self._note(source, result["result"])
+                    if note:
+                        report.notes.append(f"{self.rel(source)}: {note}")
                     (report.transcoded if task.kind == "video" else report.converted).append(self.rel(source))
                     for copy in copies[task.key]:
                         self._results[copy] = (signatures[copy], result["result"])
@@ -380,25 +362,35 @@ class MediaLibrary:
                         err.path = copy
                         report.failed.append(self.relative_error(err))
         report.seconds = time.perf_counter() - started
-        if announce:
-            ui.summary(report.line(), ok=report.ok)
         if report.failed and raise_errors:
             raise MediaFailed(report.failed, report)
         return report
 
+    @staticmethod
+    def _note(source: Path, result: dict) -> str | None:
+        if result.get("kind") != "video":
+            return None
+        from media_pipeline.probe import container_mismatch
+
+        return container_mismatch(source, result.get("outputs", {}).get("container", ""))
+
     # ---- lookup -------------------------------------------------------------------------
     def lookup(self, source: Path, output: str | None = None) -> MediaEntry | None:
-        """The processed entry of ``source`` (None when it is not in the cache).
-
-        ``output`` is where the loader would publish the source (``Asset.output``); by default
-        the asset-folder mapping is assumed.
-        """
+        """The processed entry of ``source`` (None when it is not in the cache); ``output`` is
+        where the build publishes the source (its renditions go beside it; by default: the
+        source's own path under the site root)."""
         s = _norm(source)
-        return self.lookup_many([s], {s: output} if output else None).get(s)
+        return self.lookup_many({s: output or self.rel(s)}).get(s)
 
-    def lookup_many(self, sources: list[Path], outputs: dict[Path, str] | None = None) -> dict[Path, MediaEntry]:
-        """Entries of every source found in the cache, keyed by the absolute source path."""
-        wanted = [_norm(p) for p in sources]
+    def lookup_many(self, outputs: dict[Path, str] | list[MediaItem] | list[Path]) -> dict[Path, MediaEntry]:
+        """Entries of every source found in the cache, keyed by the absolute source path.
+        ``outputs`` maps each source to where the build publishes it, or lists items (or bare
+        sources, published under their own path)."""
+        if isinstance(outputs, list):
+            outputs = {i.source: i.output for i in outputs} if outputs and isinstance(outputs[0], MediaItem) \
+                else {p: self.rel(_norm(p)) for p in outputs}
+        outputs = {_norm(k): v for k, v in outputs.items()}
+        wanted = list(outputs)
         found: dict[Path, dict] = {}
         missing = []
         for s in wanted:
@@ -413,14 +405,12 @@ class MediaLibrary:
             for s, sha in hashes.items():
                 try:
                     hit = self.cache.get(self._task(s, sha).key)
-                except ZhuantiError:
+                except MediaError:
                     hit = None
                 if hit is not None:
                     self._results[s] = (signatures[s], hit)
                     found[s] = hit
-        outputs = {_norm(k): v for k, v in outputs.items()} if outputs else {}
-        return {s: self._entry(s, found[s], outputs.get(s) or default_output(self.root, s))
-                for s in wanted if s in found}
+        return {s: self._entry(s, found[s], outputs[s]) for s in wanted if s in found}
 
     def _entry(self, source: Path, result: dict, output: str) -> MediaEntry:
         url_dir = str(PurePosixPath(output).parent)

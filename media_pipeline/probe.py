@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from builder.errors import MediaError
-from builder.i18n import tr
 from media_pipeline import check_source_file
+from media_pipeline.errors import MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe, ffprobe_exe, stderr_reason
+from media_pipeline.i18n import tr
 
 # How many packets of the video stream to read while looking for the first decodable picture
 # (a clip cut out of a broadcast may start several seconds before its first keyframe).
@@ -52,6 +52,14 @@ class VideoInfo:
     audio_index: int | None = None
     audio_channels: int = 0
     audio_sample_rate: int = 0
+    declared_frames: int = 0  # the frame count the header declares (0: none); a cut AVI still says 176
+
+    @property
+    def declared_duration(self) -> float:
+        """The length the file's headers promise: the container's duration, or the declared frame
+        count over the frame rate when that is longer (the index of a cut AVI describes the cut)."""
+        by_frames = self.declared_frames / self.fps if self.declared_frames > 0 and self.fps > 0 else 0.0
+        return max(self.duration, by_frames)
 
     @property
     def short_side(self) -> int:
@@ -224,6 +232,7 @@ def info_from_ffprobe(path: Path, data: dict) -> VideoInfo:
         video_index=int(video.get("index", 0)), audio_index=int(audio["index"]) if audio else None,
         audio_channels=int(audio.get("channels") or 0) if audio else 0,
         audio_sample_rate=int(audio.get("sample_rate") or 0) if audio else 0,
+        declared_frames=int(video["nb_frames"]) if str(video.get("nb_frames", "")).isdigit() else 0,
     )
 
 
@@ -264,6 +273,7 @@ def _probe_pyav(path: Path) -> VideoInfo:
             video_index=video.index, audio_index=audio.index if audio is not None else None,
             audio_channels=int(getattr(acc, "channels", 0) or 0) if acc else 0,
             audio_sample_rate=int(acc.sample_rate or 0) if acc else 0,
+            declared_frames=int(video.frames or 0),
         )
 
 
@@ -344,6 +354,25 @@ def validate(path: Path, timeout: float = 3600) -> None:
     partial = any("partial file" in line for line in lines)
     if run.returncode != 0 or partial:
         raise truncated_or_corrupt(path, stderr_reason(lines))
+
+
+# ffmpeg's demuxer names (as ffprobe's format_name and PyAV's format.name give them) by extension.
+_CONTAINERS = {
+    ".mp4": "mov", ".m4v": "mov", ".mov": "mov", ".3gp": "mov", ".mkv": "matroska", ".webm": "matroska",
+    ".avi": "avi", ".wmv": "asf", ".flv": "flv", ".ts": "mpegts", ".mts": "mpegts", ".m2ts": "mpegts",
+    ".mpg": "mpeg", ".mpeg": "mpeg",
+}
+
+
+def container_mismatch(path: Path, container: str) -> str | None:
+    """A note when the file's real container is not the one its extension names (a renamed
+    file: some players and servers go by the extension), else None."""
+    expected = _CONTAINERS.get(Path(path).suffix.lower())
+    if not expected or not container or expected in container.split(","):
+        return None
+    return tr("扩展名 {e} 与实际格式（{c}）不符；已按实际格式处理，建议改正扩展名",
+              "the extension {e} does not match the real format ({c}); processed as {c}, consider renaming it",
+              e=Path(path).suffix.lower(), c=container)
 
 
 def truncated_or_corrupt(path: Path, reason: str) -> MediaError:

@@ -20,9 +20,9 @@ from typing import Any
 
 import ffmpeg as ffmpeg_python
 
-from builder.errors import ConfigError, MediaError
-from builder.i18n import tr
+from media_pipeline.errors import MediaConfigError, MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe, stderr_reason
+from media_pipeline.i18n import tr
 from media_pipeline.probe import VideoInfo, probe, truncated_or_corrupt
 
 # Bump when the output of the same source and parameters changes (it is part of VideoParams.key()).
@@ -37,6 +37,9 @@ MIN_MAXRATE_KBPS = 300
 TRUNCATION_TOLERANCE = (0.9, 1.0)  # (fraction of the duration, seconds of slack)
 
 ProgressFn = Callable[[float], None]
+# What ffmpeg says about a damaged or cut-off input (with -xerror it stops there).
+_DAMAGED = re.compile(r"corrupt|partial file|Invalid data found|error while decoding|Invalid NAL|"
+                      r"moov atom not found|Packet mismatch|truncat", re.IGNORECASE)
 
 
 class BadParameter(ValueError):
@@ -102,7 +105,7 @@ class VideoParams:
 
     @classmethod
     def from_config(cls, media: Any, source: Path | str | None = None) -> VideoParams:
-        """From builder.config.MediaConfig; a bad value is a ConfigError naming ``[media]`` field."""
+        """From ``MediaSettings``; a bad value is a MediaConfigError naming the ``[media]`` field."""
         names = {"heights": "video_heights", "crf": "video_crf", "maxrate_kbps": "video_maxrate_kbps",
                  "preset": "video_preset", "audio_kbps": "video_audio_kbps", "hls_min_seconds": "hls_min_seconds",
                  "hls_time": "hls_time", "poster_fraction": "video_poster_fraction",
@@ -115,7 +118,7 @@ class VideoParams:
             return cls(**values)
         except BadParameter as exc:
             name = f"media.{names[exc.field]}"
-            raise ConfigError(f"{name}: {exc.message}", source, field=name) from None
+            raise MediaConfigError(f"{name}: {exc.message}", source, field=name) from None
 
     def key(self) -> str:
         """Stable text of every parameter (plus the pipeline version), for the cache key."""
@@ -156,6 +159,7 @@ class VideoOutputs:
     hls: Path | None = None          # master playlist, hls/index.m3u8
     captions: Path | None = None     # captions.zh.vtt
     captions_source: str | None = None
+    container: str = ""  # the source's real container as probed (ffmpeg's demuxer name)
 
     def to_dict(self) -> dict:
         """JSON-ready (paths as POSIX strings)."""
@@ -175,7 +179,8 @@ class VideoOutputs:
         opt = {k: Path(data[k]) if data.get(k) else None for k in ("hls", "captions")}
         return cls(duration=data["duration"], width=data["width"], height=data["height"],
                    has_audio=data["has_audio"], renditions=rends, poster_jpg=Path(data["poster_jpg"]),
-                   poster_webp=Path(data["poster_webp"]), captions_source=data.get("captions_source"), **opt)
+                   poster_webp=Path(data["poster_webp"]), captions_source=data.get("captions_source"),
+                   container=data.get("container", ""), **opt)
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,9 @@ def ladder_command(src: Path, info: VideoInfo, params: VideoParams, exe: str) ->
             if info.audio_sample_rate not in AAC_RATES:
                 kwargs["ar"] = 48000
         outputs.append(ffmpeg_python.output(*streams, rung.file, **kwargs))
-    return ffmpeg_python.merge_outputs(*outputs).global_args(*_GLOBAL).compile(cmd=exe, overwrite_output=True)
+    # -xerror: stop at the first corrupt packet (a truncated or damaged file), never publish a partial clip.
+    return ffmpeg_python.merge_outputs(*outputs).global_args(*_GLOBAL, "-xerror").compile(cmd=exe,
+                                                                                         overwrite_output=True)
 
 
 def poster_command(src: Path, info: VideoInfo, rung: Rung, at: float, params: VideoParams, exe: str) -> list[str]:
@@ -348,6 +355,8 @@ def run_ffmpeg(argv: list[str], cwd: Path, src: Path, what: str,
     result.stderr = list(tail)
     if proc.returncode != 0:
         reason = stderr_reason(result.stderr) or f"exit {proc.returncode}"
+        if any(_DAMAGED.search(line) for line in result.stderr):
+            raise truncated_or_corrupt(src, reason)
         raise MediaError(tr("{w}失败：{r}", "{w} failed: {r}", w=what, r=reason), src,
                          hint=tr("文件可能已损坏或编码不受支持；请用其他软件重新导出为 MP4 后再试。",
                                  "the file may be corrupt or use an unsupported codec; re-export it as MP4 and retry."))
@@ -424,7 +433,8 @@ def transcode(src: Path, out_dir: Path, params: VideoParams, on_progress: Progre
     return VideoOutputs(duration=info.duration, width=top.width, height=top.height, has_audio=info.has_audio,
                         renditions=renditions, poster_jpg=Path("poster.jpg"), poster_webp=Path("poster.webp"),
                         hls=master, captions=captions,
-                        captions_source=caption_file.name if caption_file is not None else None)
+                        captions_source=caption_file.name if caption_file is not None else None,
+                        container=info.container)
 
 
 def make_poster(src: Path, out_dir: Path, info: VideoInfo, rung: Rung, params: VideoParams, exe: str) -> None:
@@ -453,11 +463,20 @@ def _check_complete(src: Path, info: VideoInfo, run: _Run) -> None:
     partial = next((line for line in run.stderr if "partial file" in line), None)
     if partial:
         raise truncated_or_corrupt(src, stderr_reason([partial]))
+    if "mpegts" in info.container.split(","):
+        # A transport stream declares no length, but it is a whole number of 188-byte packets
+        # (192 in .m2ts): a cut-off copy ends inside one.
+        size = src.stat().st_size
+        if size % 188 and size % 192:
+            raise truncated_or_corrupt(src, tr("最后一个 TS 包不完整（{n} 字节不是 188 的整数倍）",
+                                               "the last TS packet is incomplete ({n} bytes is not a multiple of 188)",
+                                               n=size))
     ratio, slack = TRUNCATION_TOLERANCE
-    if run.out_time is not None and info.duration > 0 and run.out_time < info.duration * ratio - slack:
+    declared = info.declared_duration
+    if run.out_time is not None and declared > 0 and run.out_time < declared * ratio - slack:
         raise truncated_or_corrupt(src, tr("只解码出 {got:.1f} 秒，文件头记录为 {want:.1f} 秒",
                                            "decoded only {got:.1f} s of the {want:.1f} s the header declares",
-                                           got=run.out_time, want=info.duration))
+                                           got=run.out_time, want=declared))
 
 
 def _rendition(out_dir: Path, rung: Rung, duration: float, src: Path) -> Rendition:

@@ -14,7 +14,7 @@ language = "zh-CN"
 
 [identity]
 site_code = "1100000088"
-icp = "京ICP备00000000号"
+icp = "京ICP备12345678号"
 police_record = "京公网安备 11000000000000号"
 organizer = "测试市规划和自然资源委员会"
 """

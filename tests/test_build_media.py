@@ -20,7 +20,7 @@ base_url = "https://www.example.gov.cn/zhuanti/"
 
 [identity]
 site_code = "1100000088"
-icp = "京ICP备00000000号"
+icp = "京ICP备12345678号"
 police_record = "京公网安备 11000000000000号"
 organizer = "测试市规划和自然资源委员会"
 
@@ -128,7 +128,7 @@ def test_a_video_alone_in_its_paragraph_is_a_block_with_captions_and_no_nested_p
     build_site(media_site, BuildOptions())
     html = (media_site / "public/expo/news/day1/index.html").read_text(encoding="utf-8")
     doc = page(media_site / "public/expo/news/day1/index.html")
-    video = doc.css_first("div.media > video")
+    video = doc.css_first(".media > video")
     assert video is not None and video.css("p") == []
     assert video.css_first("track[kind=captions]").attributes["srclang"] == "zh"
     assert "<p><video" not in html

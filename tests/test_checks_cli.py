@@ -27,7 +27,7 @@ HEAD = """<!doctype html>
 """
 FOOTER = """<footer>
 <p>主办单位：测试市规划和自然资源委员会</p>
-<p>网站标识码：1100000088 京ICP备00000000号 京公网安备 11000000000000号</p>
+<p>网站标识码：1100000088 京ICP备12345678号 京公网安备 11000000000000号</p>
 </footer>"""
 
 
@@ -146,7 +146,8 @@ def test_broken_link_fails_with_json_in_the_spec_schema(tmp_path, capsys):
     assert data["summary"]["pages"] == 3 and data["summary"]["errors"] >= 1
     [broken] = [f for f in data["findings"] if f["rule"] == "link.broken"]
     assert broken["page"] == "news/a.html" and broken["target"] == "missing.html" and broken["line"] == 13
-    assert set(broken) == {"rule", "severity", "page", "line", "target", "context", "suggestion", "message"}
+    assert set(broken) == {"rule", "severity", "page", "line", "target", "context", "suggestion", "message",
+                           "source", "source_line"}
     assert "未通过" in err
 
 

@@ -258,7 +258,7 @@ def test_a_hidden_descendant_does_not_hide_its_ancestors_links(tmp_path):
     from builder.checks.hidden import HiddenLinkCheck
 
     html = ("<html><head><style>[hidden]{display:none !important}</style></head><body>"
-            "<div hidden>filter</div><footer><a href='https://beian.miit.gov.cn/'>京ICP备00000000号</a></footer>"
+            "<div hidden>filter</div><footer><a href='https://beian.miit.gov.cn/'>京ICP备12345678号</a></footer>"
             "</body></html>")
     (tmp_path / "index.html").write_text(html, encoding="utf-8")
     doc = HtmlDoc.load(tmp_path, tmp_path / "index.html")

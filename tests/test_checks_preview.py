@@ -9,12 +9,12 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.checks.base import Finding
-from builder.checks.preview import ATTR, PANEL_ID, fast_findings, mark_findings
+from builder.checks.preview import ATTR, PANEL_ID, fast_findings, mark_findings, source_line
 from builder.checks.words import WordMatcher
 from builder.config import IdentityConfig, SiteConfig
 
 FOOTER = ("<footer><p>主办单位：测试市规划和自然资源委员会</p><p>网站标识码：1100000088</p>"
-          "<p>京ICP备00000000号</p><p>京公网安备 11000000000000号</p></footer>")
+          "<p>京ICP备12345678号</p><p>京公网安备 11000000000000号</p></footer>")
 
 PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>{title}</title><link rel="stylesheet" href="/zhuanti/assets/site.css"></head>
@@ -28,8 +28,14 @@ PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 FILES = {"assets/site.css", "news/index.html", "news/a/index.html", "images/ok.png", "images/ok@2x.png"}
 
 
-def exists(path: str) -> bool:
-    return path in FILES
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """The output folder the page is checked against (each file holds a small page)."""
+    root = tmp_path / "out"
+    for rel in FILES:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text('<p id="here">x</p>', encoding="utf-8")
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ def matcher(tmp_path_factory) -> WordMatcher:
 @pytest.fixture
 def site(tmp_path) -> SiteConfig:
     return SiteConfig(base_url="https://www.example.gov.cn/zhuanti/", root=tmp_path,
-                      identity=IdentityConfig(site_code="1100000088", icp="京ICP备00000000号",
+                      identity=IdentityConfig(site_code="1100000088", icp="京ICP备12345678号",
                                               police_record="京公网安备 11000000000000号",
                                               organizer="测试市规划和自然资源委员会"))
 
@@ -57,33 +63,39 @@ def page(body: str, title: str = "专题页面") -> str:
 # ---------------------------------------------------------------- fast_findings
 
 
-def test_clean_page_has_no_findings(site, matcher):
+def test_clean_page_has_no_findings(site, matcher, out):
     html = page('<p>我们应该认真学习，<a href="../a/">下一篇</a>，<img src="../../images/ok.png" alt="图"></p>'
                 "<p>因该项目已经完成。</p>")
-    assert fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=exists) == []
+    assert fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out) == []
 
 
-def test_broken_internal_links_are_found_through_the_callback(site, matcher):
-    asked: list[str] = []
-
-    def spy(path: str) -> bool:
-        asked.append(path)
-        return exists(path)
-
+def test_broken_internal_links_and_anchors_are_found_in_the_output_folder(site, matcher, out):
     html = page('<p><a href="../missing/">不存在</a> <a href="/zhuanti/news/a/">在</a>'
                 '<img src="../../images/ok.png" srcset="../../images/ok@2x.png 2x, ../../images/gone.png 3x" alt="图">'
                 '<a href="#top-heading">顶部</a> <a href="#nowhere">无锚点</a></p>')
-    found = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=spy)
+    found = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
     broken = sorted(f.target for f in found if f.rule == "link.broken")
     assert broken == ["../../images/gone.png", "../missing/"]
     assert [f.target for f in found if f.rule == "link.anchor"] == ["#nowhere"]
     assert all(f.page == "news/b/index.html" and f.line for f in found)
-    assert "news/missing/index.html" in asked and "news/a/index.html" in asked
 
 
-def test_words_are_found_across_inline_tags_with_suggestion(site, matcher):
+def test_anchors_on_other_pages_are_read_from_the_folder(site, matcher, out):
+    html = page('<p><a href="../a/#here">有</a> <a href="../a/#gone">无</a></p>')
+    found = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
+    assert [f.target for f in found if f.rule == "link.anchor"] == ["../a/#gone"]
+
+
+def test_link_messages_name_the_source_file_from_the_manifest(site, matcher, out):
+    manifest = {"pages": [{"path": "news/b/index.html", "source": "topics/t/news/b.md"}]}
+    html = page('<p><a href="../missing/">不存在</a></p>')
+    [broken] = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out, manifest=manifest)
+    assert "topics/t/news/b.md" in broken.message
+
+
+def test_words_are_found_across_inline_tags_with_suggestion(site, matcher, out):
     html = page("<p>我们因该认真学习。</p>\n<p>中华人民<b>共合国</b>成立。</p>", title="做为标题")
-    found = fast_findings(html, "news/a/index.html", site=site, matcher=matcher, exists=exists)
+    found = fast_findings(html, "news/a/index.html", site=site, matcher=matcher, root=out)
     by_rule = {f.rule: f for f in found}
     assert by_rule["word.typo"].suggestion in ("应该", "作为")
     assert {f.target for f in found if f.rule == "word.typo"} == {"因该", "做为"}
@@ -91,19 +103,19 @@ def test_words_are_found_across_inline_tags_with_suggestion(site, matcher):
     assert by_rule["word.expression"].line == 6
 
 
-def test_words_are_skipped_without_a_matcher(site):
+def test_words_are_skipped_without_a_matcher(site, out):
     html = page("<p>我们因该认真学习。</p>")
-    assert fast_findings(html, "x.html", site=site, matcher=None, exists=exists) == []
+    assert fast_findings(html, "x.html", site=site, matcher=None, root=out) == []
 
 
-def test_missing_footer_identity_is_found(site, matcher):
+def test_missing_footer_identity_is_found(site, matcher, out):
     html = page("<p>正文</p>").replace(FOOTER, "<footer><p>主办单位：测试市规划和自然资源委员会</p></footer>")
-    found = fast_findings(html, "x.html", site=site, matcher=matcher, exists=exists)
+    found = fast_findings(html, "x.html", site=site, matcher=matcher, root=out)
     [identity] = [f for f in found if f.rule == "site.identity"]
     assert "ICP" in identity.message
 
 
-def test_fast_findings_take_a_few_milliseconds(site, tmp_path):
+def test_fast_findings_take_a_few_milliseconds(site, tmp_path, out):
     """Measured, not asserted on time: prints ms per page for a realistic page and 20,000 words."""
     words = tmp_path / "words"
     words.mkdir()
@@ -112,11 +124,11 @@ def test_fast_findings_take_a_few_milliseconds(site, tmp_path):
     body = "".join(f'<p>第{i}段：各级政府要认真落实<a href="../a/">相关政策</a>，推进测试敏感词00042。</p>\n'
                    for i in range(150))
     html = page(body)
-    fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, exists=exists)  # warm up
+    fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, root=out)  # warm up
     runs = 20
     t = time.perf_counter()
     for _ in range(runs):
-        found = fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, exists=exists)
+        found = fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, root=out)
     ms = (time.perf_counter() - t) * 1000 / runs
     print(f"\nfast_findings: {len(html) / 1024:.0f} KB page, 20,000 words: {ms:.2f} ms/page")
     assert sum(1 for f in found if f.rule == "word.sensitive") == 150 or any(f.rule == "word.limit" for f in found)
@@ -129,9 +141,9 @@ def _tree(html: str) -> LexborHTMLParser:
     return LexborHTMLParser(html)
 
 
-def test_a_wrong_word_is_wrapped_where_it_was_typed(site, matcher):
+def test_a_wrong_word_is_wrapped_where_it_was_typed(site, matcher, out):
     html = page("<p>我们因该认真学习。</p>")
-    findings = fast_findings(html, "a.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "a.html", site=site, matcher=matcher, root=out)
     marked = mark_findings(html, findings)
     tree = _tree(marked)
     [mark] = tree.css(f'p mark[{ATTR}="word.typo"]')
@@ -141,9 +153,9 @@ def test_a_wrong_word_is_wrapped_where_it_was_typed(site, matcher):
     assert marked.replace(mark.html, "因该").startswith(html[:html.index("</body>")])
 
 
-def test_a_word_across_inline_tags_is_marked_in_each_piece(site, matcher):
+def test_a_word_across_inline_tags_is_marked_in_each_piece(site, matcher, out):
     html = page("<p>中华人民<b>共合国</b>成立。</p>")
-    findings = fast_findings(html, "a.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "a.html", site=site, matcher=matcher, root=out)
     tree = _tree(mark_findings(html, findings))
     marks = tree.css(f'p mark[{ATTR}="word.expression"]')
     assert "".join(m.text() for m in marks) == "中华人民共合国"
@@ -159,17 +171,17 @@ def test_the_occurrence_on_the_findings_line_is_marked(site, matcher):
     assert mark.parent.text() == "第二处因该"
 
 
-def test_two_findings_of_one_word_mark_two_occurrences(site, matcher):
+def test_two_findings_of_one_word_mark_two_occurrences(site, matcher, out):
     html = page("<p>因该学习，因该落实</p>")
-    findings = fast_findings(html, "a.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "a.html", site=site, matcher=matcher, root=out)
     assert len(findings) == 2
     assert len(_tree(mark_findings(html, findings)).css("mark")) == 2
 
 
-def test_a_word_in_the_title_or_alt_is_listed_but_not_wrapped(site, matcher):
+def test_a_word_in_the_title_or_alt_is_listed_but_not_wrapped(site, matcher, out):
     html = page('<p><img src="../../images/ok.png" alt="因该的图片"></p>', title="做为标题")
     html = html.replace('<h1 id="top-heading">做为标题</h1>', "<h1>标题</h1>")
-    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
     assert {f.target for f in findings} == {"因该", "做为"}
     marked = mark_findings(html, findings)
     tree = _tree(marked)
@@ -180,19 +192,19 @@ def test_a_word_in_the_title_or_alt_is_listed_but_not_wrapped(site, matcher):
     assert len(items) == 2 and all("未能在页面中标出" in li.text() for li in items)
 
 
-def test_broken_link_and_image_carry_the_rule(site, matcher):
+def test_broken_link_and_image_carry_the_rule(site, matcher, out):
     html = page('<p><a href="../missing/">不存在</a> <img src="../../images/gone.png" alt="图"/>'
                 '<a href="../a/">正常</a></p>')
-    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
     tree = _tree(mark_findings(html, findings))
     marked = tree.css(f'[{ATTR}="link.broken"]:not(li)')
     assert sorted(n.tag for n in marked) == ["a", "img"]
     assert tree.css_first('a[href="../a/"]').attributes.get(ATTR) is None
 
 
-def test_second_rule_on_the_same_link_gets_a_badge(site, matcher):
+def test_second_rule_on_the_same_link_gets_a_badge(site, matcher, out):
     html = page('<p><a href="../missing/"></a></p>')
-    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
     assert {f.rule for f in findings} == {"link.broken", "link.blank-title"}
     tree = _tree(mark_findings(html, findings))
     a = tree.css_first('a[href="../missing/"]')
@@ -238,16 +250,31 @@ def test_marked_page_keeps_character_references_whole():
     assert LexborHTMLParser(out).css_first("mark").text() == "&B因该"
 
 
-def test_path_is_not_touched(tmp_path):
-    """The helpers never write: the output folder is only consulted through the callback."""
-    before = sorted(Path(tmp_path).rglob("*"))
-    fast_findings(page("<p>x</p>"), "a.html", site=None, matcher=None, exists=lambda p: False)
-    assert sorted(Path(tmp_path).rglob("*")) == before
+def test_path_is_not_touched(out):
+    """The helpers never write: the output folder is only read."""
+    before = sorted((p, p.stat().st_mtime_ns) for p in out.rglob("*"))
+    fast_findings(page('<p><a href="../a/#x">x</a></p>'), "news/b/index.html", site=None, matcher=None, root=out)
+    assert sorted((p, p.stat().st_mtime_ns) for p in out.rglob("*")) == before
 
 
-def test_the_same_broken_link_twice_marks_both_elements(site, matcher):
+def test_the_panel_names_the_source_file_and_line():
+    html = page("<p>我们因该学习</p>")
+    f = Finding("word.typo", "warning", "a.html", "错字", line=6, target="因该", suggestion="应该")
+    marked = mark_findings(html, [f], source="topics/t/a.md", source_text="---\ntitle: x\n---\n\n我们因该学习\n")
+    [item] = LexborHTMLParser(marked).css(f"#{PANEL_ID} li")
+    assert "源文件 topics/t/a.md 第 5 行" in item.text() and "页面第 6 行" in item.text()
+
+
+def test_a_rewritten_link_is_found_in_the_source_by_its_last_segment():
+    text = "---\ntitle: x\n---\n正文\n见[旧页](gone.md)\n"
+    assert source_line(text, Finding("link.broken", "error", "a.html", "坏链", line=9, target="../gone/")) == 5
+    assert source_line(text, Finding("link.broken", "error", "a.html", "坏链", line=9, target="gone.md#x")) == 5
+    assert source_line(text, Finding("link.broken", "error", "a.html", "坏链", line=9, target="../other/")) is None
+
+
+def test_the_same_broken_link_twice_marks_both_elements(site, matcher, out):
     html = page('<p><a href="../missing/">一</a></p>\n<p><a href="../missing/">二</a></p>')
-    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, exists=exists)
+    findings = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out)
     assert [f.rule for f in findings] == ["link.broken", "link.broken"]
     tree = _tree(mark_findings(html, findings))
     assert [a.text() for a in tree.css(f'a[{ATTR}="link.broken"]')] == ["一", "二"]

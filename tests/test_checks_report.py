@@ -47,7 +47,8 @@ def test_json_follows_the_spec_schema():
     assert s["notes"] == ["空白栏目 5 个，达到单项否决线"]
     assert s["passed"] is False and s["fail_on"] == "error"
     for f in data["findings"]:
-        assert list(f) == ["rule", "severity", "page", "line", "target", "context", "suggestion", "message"]
+        assert list(f) == ["rule", "severity", "page", "line", "target", "context", "suggestion", "message",
+                           "source", "source_line"]
     assert data["findings"][1]["target"] == "因该"
 
 
@@ -96,14 +97,31 @@ def test_junit_has_one_testcase_per_page_and_parses():
     suite = root.find("testsuite")
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert set(cases) == {"index.html", "news/a.html", "news/b.html", "(site)"}
-    assert suite.get("tests") == "4" and suite.get("failures") == "3"
+    # fail_on = "error": only the two pages with errors fail; warnings are output, not failures
+    assert suite.get("tests") == "4" and suite.get("failures") == "2" and root.get("failures") == "2"
     assert cases["news/b.html"].find("failure") is None
+    assert cases["(site)"].find("failure") is None and "空白栏目" in cases["(site)"].find("system-out").text
     failure = cases["news/a.html"].find("failure")
     assert failure.get("type") == "word.expression"
-    assert "1 个错误，1 个警告" in failure.get("message")
-    assert "因该" in failure.text and "中华人明共和国" in failure.text
+    assert "1 个错误，0 个警告" in failure.get("message")
+    assert "中华人明共和国" in failure.text and "因该" not in failure.text
+    assert "因该" in cases["news/a.html"].find("system-out").text
     # an info-only finding does not fail a page; it is kept as output
     assert "点击区域偏小" in cases["index.html"].find("system-out").text
+
+
+def test_junit_failures_follow_fail_on():
+    """Issue 9 item 15: JUnit agrees with the exit code — a run that passes has no <failure>."""
+    warnings_only = make_run([FINDINGS[1], FINDINGS[3]])
+    root = ET.fromstring(report.render_junit(warnings_only, fail_on="error"))
+    assert root.get("failures") == "0" and not list(root.iter("failure"))
+    assert not warnings_only.failed("error")
+    strict = ET.fromstring(report.render_junit(warnings_only, fail_on="warning"))
+    assert strict.get("failures") == "2" and len(list(strict.iter("failure"))) == 2
+    assert warnings_only.failed("warning")
+    lenient = ET.fromstring(report.render_junit(make_run(), fail_on="error"))
+    assert {c.get("name") for c in lenient.iter("testcase") if c.find("failure") is not None} == {
+        "index.html", "news/a.html"}
 
 
 def test_junit_strips_control_characters_from_page_text():

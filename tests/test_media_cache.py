@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 
 from builder.config import load_site_config
-from builder.errors import BuildFailed, MediaError
+from builder.media import library_for
 from media_pipeline import cache as cache_mod
 from media_pipeline import executor as executor_mod
 from media_pipeline.cache import RESULT_FILE, MediaCache, SourceHashes, cache_key
+from media_pipeline.errors import MediaError, MediaFailed
 from media_pipeline.executor import MediaTask, SerialExecutor, run_tasks
 from media_pipeline.images import ImageParams
-from media_pipeline.library import MediaFailed, MediaLibrary
 from tests.sitefactory import write_site
 
 SITE = """
@@ -214,28 +214,28 @@ def test_process_caches_then_reuses_and_never_processes_twice(tmp_path, monkeypa
     site = _site(tmp_path)
     a = _photo(tmp_path / "topics/t/a.jpg")
     b = _photo(tmp_path / "topics/t/图片/现场 照片.png", colour="blue")
-    lib = MediaLibrary(site)
-    report = lib.process([a, b], jobs=1, announce=False)
+    lib = library_for(site)
+    report = lib.process([a, b], jobs=1)
     assert sorted(report.converted) == ["topics/t/a.jpg", "topics/t/图片/现场 照片.png"] and not report.reused
     calls = []
     monkeypatch.setattr(executor_mod, "process_image", lambda *a, **k: calls.append(a))
-    again = MediaLibrary(site).process([a, b], jobs=1, announce=False)
+    again = library_for(site).process([a, b], jobs=1)
     assert sorted(again.reused) == sorted(report.converted) and not again.converted and calls == []
     # the same photo under another name is the same cache entry
     c = tmp_path / "topics/t/copy.jpg"
     c.write_bytes(a.read_bytes())
-    third = MediaLibrary(site).process([c], jobs=1, announce=False)
+    third = library_for(site).process([c], jobs=1)
     assert third.reused == ["topics/t/copy.jpg"] and calls == []
 
 
 def test_changed_settings_make_new_renditions(tmp_path):
     site = _site(tmp_path)
     a = _photo(tmp_path / "topics/t/a.jpg", size=(200, 100))
-    MediaLibrary(site).process([a], jobs=1, announce=False)
+    library_for(site).process([a], jobs=1)
     site.media.image_widths = [60]
-    report = MediaLibrary(site).process([a], jobs=1, announce=False)
+    report = library_for(site).process([a], jobs=1)
     assert report.converted == ["topics/t/a.jpg"]
-    assert [r.width for r in MediaLibrary(site).lookup(a).outputs.fallback] == [60]
+    assert [r.width for r in library_for(site).lookup(a).outputs.fallback] == [60]
 
 
 def test_failures_are_raised_together_after_everything_else_is_cached(tmp_path):
@@ -246,10 +246,10 @@ def test_failures_are_raised_together_after_everything_else_is_cached(tmp_path):
     text.write_text("hello")
     empty = tmp_path / "topics/t/empty.png"
     empty.write_bytes(b"")
-    lib = MediaLibrary(site)
+    lib = library_for(site)
     with pytest.raises(MediaFailed) as err:
-        lib.process([good, side, text, empty], jobs=2, announce=False)
-    assert isinstance(err.value, BuildFailed)
+        lib.process([good, side, text, empty], jobs=2)
+    assert isinstance(err.value, MediaError)  # the pipeline's own type: builder/media.py maps it
     paths = sorted(e.path for e in err.value.errors)
     assert paths == ["topics/t/b.png.yaml", "topics/t/empty.png", "topics/t/text.jpg"]
     assert all(isinstance(e, MediaError) for e in err.value.errors)
@@ -260,10 +260,10 @@ def test_failures_are_raised_together_after_everything_else_is_cached(tmp_path):
 def test_publish_copies_renditions_never_the_original(tmp_path):
     site = _site(tmp_path)
     src = _photo(tmp_path / "topics/t/图片/现场 照片.jpg", size=(100, 50))
-    lib = MediaLibrary(site)
-    lib.process([src], jobs=1, announce=False)
+    lib = library_for(site)
+    lib.process([src], jobs=1)
     out = tmp_path / "public"
-    written = lib.publish_into(out, src)
+    written = lib.publish_into(out, src, "t/图片/现场-照片.jpg")  # where the build publishes it
     assert sorted(written) == ["t/图片/现场-照片-40.jpg", "t/图片/现场-照片-40.webp", "t/图片/现场-照片-80.jpg",
                                "t/图片/现场-照片-80.webp"]
     assert not (out / "t/图片/现场 照片.jpg").exists() and not (out / "t/图片/现场-照片.jpg").exists()
@@ -275,17 +275,17 @@ def test_publish_of_unprocessed_file_says_what_to_do(tmp_path):
     site = _site(tmp_path)
     src = _photo(tmp_path / "topics/t/a.jpg")
     with pytest.raises(MediaError, match="zhuanti media"):
-        MediaLibrary(site).publish_into(tmp_path / "public", src)
+        library_for(site).publish_into(tmp_path / "public", src)
 
 
 def test_same_stem_photos_in_one_folder_get_distinct_names(tmp_path):
     site = _site(tmp_path)
     a = _photo(tmp_path / "topics/t/photo.jpg")
     b = _photo(tmp_path / "topics/t/photo.png", colour="blue")
-    lib = MediaLibrary(site)
-    lib.process([a, b], jobs=1, announce=False)
-    names_a = {p for _, p in lib.lookup(a).files()}
-    names_b = {p for _, p in lib.lookup(b).files()}
+    lib = library_for(site)
+    lib.process([a, b], jobs=1)
+    names_a = {p for _, p in lib.lookup(a, "t/photo.jpg").files()}
+    names_b = {p for _, p in lib.lookup(b, "t/photo.png").files()}
     assert not names_a & names_b
     assert "t/photo-jpg-40.webp" in names_a and "t/photo-png-40.webp" in names_b
 
@@ -293,7 +293,7 @@ def test_same_stem_photos_in_one_folder_get_distinct_names(tmp_path):
 def test_lookup_of_unknown_or_unprocessed_file_is_none(tmp_path):
     site = _site(tmp_path)
     src = _photo(tmp_path / "topics/t/a.jpg")
-    lib = MediaLibrary(site)
+    lib = library_for(site)
     assert lib.lookup(src) is None
     assert lib.lookup(tmp_path / "topics/t/readme.txt") is None
     assert lib.html(src, "说明", "") is None
@@ -302,15 +302,15 @@ def test_lookup_of_unknown_or_unprocessed_file_is_none(tmp_path):
 def test_entry_is_found_from_a_fresh_library_after_processing(tmp_path):
     site = _site(tmp_path)
     src = _photo(tmp_path / "site_src/assets/banner.jpg", size=(90, 30))
-    MediaLibrary(site).process([src], jobs=1, announce=False)
-    entry = MediaLibrary(site).lookup(src)
+    library_for(site).process([src], jobs=1)
+    entry = library_for(site).lookup(src, "assets/banner.jpg")
     assert entry.url_dir == "assets" and (entry.width, entry.height) == (90, 30)
     assert [r.width for r in entry.outputs.fallback] == [40, 80]  # 90 > the top rung: not added
 
 
 def test_image_params_follow_the_site_config(tmp_path):
     site = _site(tmp_path)
-    assert MediaLibrary(site).image_params == ImageParams(widths=(40, 80), jpeg_quality=85, webp_quality=80,
+    assert library_for(site).image_params == ImageParams(widths=(40, 80), jpeg_quality=85, webp_quality=80,
                                                           max_pixels=site.media.max_image_pixels)
 
 
@@ -319,11 +319,11 @@ def test_identical_files_in_one_run_are_processed_once(tmp_path, monkeypatch):
     a = _photo(tmp_path / "topics/t/a.jpg")
     b = tmp_path / "topics/t/b.jpg"
     b.write_bytes(a.read_bytes())
-    report = MediaLibrary(site).process([a, b], jobs=1, announce=False)
+    report = library_for(site).process([a, b], jobs=1)
     assert report.converted == ["topics/t/a.jpg"] and report.reused == ["topics/t/b.jpg"]
     bad = tmp_path / "topics/t/bad.jpg"
     bad.write_text("x")
     bad2 = tmp_path / "topics/t/bad2.jpg"
     bad2.write_text("x")
-    report = MediaLibrary(site).process([bad, bad2], jobs=1, announce=False, raise_errors=False)
+    report = library_for(site).process([bad, bad2], jobs=1, raise_errors=False)
     assert sorted(e.path for e in report.failed) == ["topics/t/bad.jpg", "topics/t/bad2.jpg"]

@@ -12,19 +12,19 @@ from PIL import Image
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.config import load_site_config
-from builder.errors import BuildFailed, MediaError
+from builder.media import library_for, site_media
 from media_pipeline.catalog import (
     Sidecar,
     build_catalog,
     catalog_for_topic,
-    discover_media,
     filter_catalog,
     load_sidecar,
     parse_sidecar,
 )
+from media_pipeline.errors import MediaError, MediaFailed
 from media_pipeline.html import image_html, video_html
 from media_pipeline.images import ImageOutputs, ImageRendition
-from media_pipeline.library import ImageEntry, MediaLibrary, VideoEntry
+from media_pipeline.library import ImageEntry, VideoEntry
 from media_pipeline.video import Rendition, VideoOutputs
 from tests.sitefactory import write_site
 
@@ -99,6 +99,9 @@ def test_sidecar_not_utf8(tmp_path):
 
 # ---------------------------------------------------------------- the catalog
 
+DEMO_TITLE = "示范专题 · 图片与视频"  # the title the build gives the topic's media page
+
+
 def _site(tmp_path: Path):
     write_site(tmp_path, {
         "topics/demo/topic.toml": 'title = "示范专题"\ngroups = ["现场", "资料"]\n',
@@ -116,21 +119,23 @@ def _site(tmp_path: Path):
     return load_site_config(tmp_path)
 
 
-def test_discover_finds_media_in_topics_and_site_assets(tmp_path):
+def test_the_build_view_lists_media_in_topics_and_site_assets(tmp_path):
     site = _site(tmp_path)
-    rel = [p.relative_to(tmp_path).as_posix() for p in discover_media(site.root)]
-    assert rel == ["topics/demo/c.jpg", "topics/demo/images/a.jpg", "topics/demo/images/b.png", "topics/other/x.jpg",
-                   "site_src/assets/logo.png"]
-    assert len(discover_media(site.root, ["other"])) == 1
+    items = site_media(site)
+    rel = sorted(i.source.relative_to(tmp_path).as_posix() for i in items)
+    assert rel == ["site_src/assets/logo.png", "topics/demo/c.jpg", "topics/demo/images/a.jpg",
+                   "topics/demo/images/b.png", "topics/other/x.jpg"]
+    assert {i.source.name: i.topic for i in items}["logo.png"] is None
+    assert [i.output for i in site_media(site, ["other"])] == ["other/x.jpg"]
 
 
 def test_catalog_lists_metadata_sizes_and_renditions(tmp_path):
     site = _site(tmp_path)
-    before = {e.source: e for e in build_catalog(site.root, site=site)}
+    before = {e.source: e for e in build_catalog(library_for(site), site_media(site))}
     assert before["topics/demo/c.jpg"].processed is False
     assert (before["topics/demo/c.jpg"].width, before["topics/demo/c.jpg"].height) == (50, 100)
-    MediaLibrary(site).process(discover_media(site.root), jobs=1, announce=False)
-    entries = {e.source: e for e in build_catalog(site.root)}
+    library_for(site).process([i.source for i in site_media(site)], jobs=1)
+    entries = {e.source: e for e in build_catalog(library_for(site), site_media(site))}
     a = entries["topics/demo/images/a.jpg"]
     assert (a.title, a.tags, a.group, a.topic, a.kind) == ("开幕式", ["会议", "2025"], "资料", "demo", "image")
     assert (a.width, a.height, a.processed, a.poster, a.duration) == (120, 90, True, None, None)
@@ -148,20 +153,20 @@ def test_catalog_with_a_broken_sidecar_or_file_reports_them_all(tmp_path):
     site = _site(tmp_path)
     (tmp_path / "topics/demo/c.jpg.yaml").write_text("title: [x\n", encoding="utf-8")
     (tmp_path / "topics/demo/bad.jpg").write_text("text")
-    with pytest.raises(BuildFailed) as err:
-        build_catalog(site.root, site=site)
+    with pytest.raises(MediaFailed) as err:
+        build_catalog(library_for(site), site_media(site))
     assert sorted(e.path for e in err.value.errors) == ["topics/demo/bad.jpg", "topics/demo/c.jpg.yaml"]
     errors: list = []
-    listed = build_catalog(site.root, site=site, errors=errors)
+    listed = build_catalog(library_for(site), site_media(site), errors=errors)
     assert len(errors) == 2 and len(listed) == 6
     assert next(e for e in listed if e.source == "topics/demo/bad.jpg").error
 
 
 def test_catalog_for_topic_groups_by_declared_order_and_counts_tags(tmp_path):
     site = _site(tmp_path)
-    lib = MediaLibrary(site)
-    lib.process(discover_media(site.root, ["demo"]), jobs=1, announce=False)
-    data = catalog_for_topic(site, "demo", "demo/media/", library=lib)
+    lib = library_for(site)
+    lib.process([i.source for i in site_media(site, ["demo"])], jobs=1)
+    data = catalog_for_topic(lib, site_media(site, ["demo"]), "demo/media/", DEMO_TITLE, ["现场", "资料"])
     assert data["title"] == "示范专题 · 图片与视频" and data["count"] == 3
     assert [g["name"] for g in data["groups"]] == ["现场", "资料", "未分组"]
     assert data["tags"] == [{"name": "会议", "count": 2}, {"name": "2025", "count": 1}]
@@ -182,9 +187,9 @@ def _render_index(tmp_path: Path, media: dict) -> str:
 
 def test_media_index_template_renders_groups_tags_and_snippets(tmp_path):
     site = _site(tmp_path)
-    lib = MediaLibrary(site)
-    lib.process(discover_media(site.root, ["demo"]), jobs=1, announce=False)
-    html = _render_index(tmp_path, catalog_for_topic(site, "demo", "demo/media/", library=lib))
+    lib = library_for(site)
+    lib.process([i.source for i in site_media(site, ["demo"])], jobs=1)
+    html = _render_index(tmp_path, catalog_for_topic(lib, site_media(site, ["demo"]), "demo/media/", DEMO_TITLE, ["现场", "资料"]))
     doc = LexborHTMLParser(html)
     assert doc.css_first("title").text() == "示范专题 · 图片与视频 - 测试委员会"
     assert [h.text() for h in doc.css("section.media-group h2")] == ["现场", "资料", "未分组"]
@@ -208,15 +213,15 @@ def test_tag_filter_works_in_a_real_browser_and_is_accessible(tmp_path):
     from playwright.sync_api import sync_playwright
 
     site = _site(tmp_path)
-    lib = MediaLibrary(site)
-    lib.process(discover_media(site.root, ["demo"]), jobs=1, announce=False)
+    lib = library_for(site)
+    lib.process([i.source for i in site_media(site, ["demo"])], jobs=1)
     out = tmp_path / "public"
-    for src in discover_media(site.root, ["demo"]):
-        lib.publish_into(out, src)
+    for item in site_media(site, ["demo"]):
+        lib.publish_into(out, item.source, item.output)
     page_dir = out / "demo" / "media"
     page_dir.mkdir(parents=True)
-    (page_dir / "index.html").write_text(_render_index(tmp_path, catalog_for_topic(site, "demo", "demo/media/",
-                                                                                    library=lib)), encoding="utf-8")
+    (page_dir / "index.html").write_text(_render_index(tmp_path, catalog_for_topic(
+        lib, site_media(site, ["demo"]), "demo/media/", DEMO_TITLE, ["现场", "资料"])), encoding="utf-8")
     shutil.copytree(THEME / "static", out / "static")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
@@ -314,9 +319,9 @@ def test_video_html_without_hls_or_captions():
 
 def test_library_html_falls_back_to_the_sidecar_title(tmp_path):
     site = _site(tmp_path)
-    lib = MediaLibrary(site)
+    lib = library_for(site)
     src = tmp_path / "topics/demo/images/a.jpg"
-    lib.process([src], jobs=1, announce=False)
+    lib.process([src], jobs=1)
     img = LexborHTMLParser(lib.html(src, "", "")).css_first("img")
     assert img.attributes["alt"] == "开幕式"
     img = LexborHTMLParser(lib.html(src, "自定义说明", "")).css_first("img")
@@ -325,12 +330,12 @@ def test_library_html_falls_back_to_the_sidecar_title(tmp_path):
 
 def test_page_html_links_renditions_relative_to_the_page(tmp_path):
     site = _site(tmp_path)
-    lib = MediaLibrary(site)
+    lib = library_for(site)
     src = tmp_path / "topics/demo/images/a.jpg"
-    lib.process([src], jobs=1, announce=False)
-    img = LexborHTMLParser(lib.page_html(src, "图", "demo/news/item/")).css_first("img")
+    lib.process([src], jobs=1)
+    img = LexborHTMLParser(lib.page_html(src, "图", "demo/news/item/", "demo/images/a.jpg")).css_first("img")
     assert img.attributes["src"] == "../../images/a-80.jpg"
-    beside = LexborHTMLParser(lib.page_html(src, "图", "demo/images/")).css_first("img")
+    beside = LexborHTMLParser(lib.page_html(src, "图", "demo/images/", "demo/images/a.jpg")).css_first("img")
     assert beside.attributes["src"] == "a-80.jpg"
     bundle = lib.page_html(src, "图", "demo/col/page/", output="demo/col/page/a.jpg")
     assert 'src="a-80.jpg"' in bundle

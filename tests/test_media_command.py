@@ -15,11 +15,10 @@ from PIL import Image
 
 from builder.cli import main
 from builder.config import load_site_config
+from builder.media import library_for, site_media
 from media_pipeline.cache import MediaCache
-from media_pipeline.catalog import discover_media
 from media_pipeline.executor import video_job
 from media_pipeline.ffmpeg import ffmpeg_exe
-from media_pipeline.library import MediaLibrary
 from tests.sitefactory import write_site
 
 SITE = """
@@ -85,7 +84,7 @@ def test_bad_files_fail_with_path_and_reason_and_the_rest_is_cached(tmp_path, ca
     assert "topics/demo/images/合影.png.yaml:3: YAML 语法错误" in err
     assert "处理图片 3 个" in err and "失败 4 个" in err
     site = load_site_config(root)
-    entries = MediaLibrary(site).lookup_many(discover_media(root))
+    entries = library_for(site).lookup_many(site_media(site))
     assert sorted(p.name for p in entries) == ["logo.png", "合影.png", "现场 照片 1.jpg"]
     cache = MediaCache(site.cache_dir / "media")
     assert all((Path(e.dir) / "result.json").is_file() for e in entries.values())
@@ -168,11 +167,11 @@ def test_video_is_transcoded_cached_listed_and_published(tmp_path, capsys):
     assert item["kind"] == "video" and item["title"] == "开幕式" and 0.8 < item["duration"] < 1.3
     assert item["renditions"] == ["demo/视频/开幕-式/120p.mp4", "demo/视频/开幕-式/96p.mp4"]
     assert item["poster"] == "demo/视频/开幕-式/poster.jpg"
-    lib = MediaLibrary(load_site_config(tmp_path))
-    written = lib.publish_into(tmp_path / "public", src)
+    lib = library_for(load_site_config(tmp_path))
+    written = lib.publish_into(tmp_path / "public", src, "demo/视频/开幕-式.mp4")
     assert "demo/视频/开幕-式/120p.mp4" in written and "demo/视频/开幕-式/poster.webp" in written
     assert not any(w.endswith("开幕 式.mp4") for w in written)
-    html = lib.html(src, "", "../视频/")
+    html = lib.html(src, "", "../视频/", "demo/视频/开幕-式.mp4")
     assert 'aria-label="开幕式"' in html and "<video controls" in html
 
 
@@ -194,7 +193,7 @@ class _ListSink:
 def test_video_job_reports_progress_and_returns_plain_data(tmp_path):
     src = _clip(tmp_path / "c.mp4")
     site = load_site_config(write_site(tmp_path, {}, SITE))
-    params = MediaLibrary(site)._task(src, "0" * 64).params
+    params = library_for(site)._task(src, "0" * 64).params
     sink = _ListSink()
     result = video_job(str(src), str(tmp_path / "cache"), "vkey", params, {"source_name": "c.mp4"}, sink, 7)
     assert result["ok"] and result["result"]["kind"] == "video"
@@ -206,8 +205,8 @@ def test_video_job_reports_progress_and_returns_plain_data(tmp_path):
 def test_videos_on_a_process_pool_send_progress_through_a_queue(tmp_path):
     write_site(tmp_path, {}, SITE)
     src = _clip(tmp_path / "topics/demo/c.mp4")
-    lib = MediaLibrary(load_site_config(tmp_path))
+    lib = library_for(load_site_config(tmp_path))
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        report = lib.process([src], video_executor=pool, announce=False)
+        report = lib.process([src], video_executor=pool)
     assert report.transcoded == ["topics/demo/c.mp4"]
     assert lib.lookup(src).outputs.renditions[0].label == "120p"

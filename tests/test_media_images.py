@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
-from builder.errors import MediaError
+from media_pipeline.errors import MediaError
 from media_pipeline.images import ImageParams, ladder, process_image, read_size
 
 SMALL = ImageParams(widths=(40, 80, 160))

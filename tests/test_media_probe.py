@@ -14,8 +14,8 @@ from media_samples import (
     truncate,
 )
 
-from builder.errors import MediaError
 from media_pipeline import probe as probe_module
+from media_pipeline.errors import MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe, ffprobe_exe, stderr_reason
 from media_pipeline.probe import info_from_ffprobe, normalise_rotation, probe, top_level_atoms, validate
 

@@ -20,7 +20,8 @@ from media_samples import (
 from PIL import Image
 
 from builder.config import MediaConfig
-from builder.errors import ConfigError, MediaError
+from media_pipeline.errors import MediaConfigError as ConfigError
+from media_pipeline.errors import MediaError
 from media_pipeline.ffmpeg import ffmpeg_exe
 from media_pipeline.probe import VideoInfo, probe, top_level_atoms
 from media_pipeline.video import (

@@ -35,6 +35,9 @@ class Finding:
     target: str | None = None
     context: str | None = None
     suggestion: str | None = None
+    # For pages zhuanti built: the source file (site-relative, ``#row=N`` for a data record) and line.
+    source: str | None = None
+    source_line: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from builder import ui
+from builder import clock, ui
 from builder.checks import report, store
 from builder.checks.runner import CheckRun, run_checks
 from builder.config import SiteConfig, load_site_config
@@ -44,7 +44,7 @@ def check_command(args) -> int:
     if run.pages == 0:
         ui.warn(tr("{f} 下没有找到网页（*.html、*.htm），没有可检查的内容",
                    "no web pages (*.html, *.htm) found under {f}: nothing to check", f=folder))
-    now = dt.datetime.now().astimezone()
+    now = clock.now(site.timezone if site is not None else None)  # the site's zone (builder.clock)
     _record(cache_dir, run, folder, build_sha, failed, fail_on, time.perf_counter() - started,
             {"external": external, "browser": browser}, now)
     _write_report(run, fmt, output, fail_on=fail_on, cache_dir=cache_dir, folder=folder, now=now,

@@ -126,7 +126,7 @@ def extract_links(doc: HtmlDoc) -> list[Link]:
         if tag == "img":
             lazy = attrs.get("data-src") or attrs.get("data-original")
             src = attrs.get("src")
-            if src is not None and (src.strip() or not (lazy or attrs.get("srcset"))):
+            if src is not None and src.strip():  # an empty or missing src: see LinkCheck._images
                 add(Link(tag, "src", src, "image", node))
             if lazy:
                 add(Link(tag, "data-src", lazy, "image", node))
@@ -241,6 +241,33 @@ class _PendingAnchor:
     raw: str
     target: str
     fragment: str
+
+
+RULE_IMG_ALT = "a11y.img-alt"  # static counterpart of the browser pass's axe "image-alt"
+# Screen widths an image must show on: the browser pass's phone and a common desktop.
+SCREEN_WIDTHS = (360, 1280)
+_MEDIA_FEATURE = re.compile(r"\(\s*(min|max)-width\s*:\s*([\d.]+)\s*(px|em|rem)?\s*\)", re.IGNORECASE)
+
+
+def media_matches(media: str, width: int) -> bool:
+    """Whether a <source media> query applies at a viewport ``width`` (only width features are
+    judged; anything else is assumed to match, so an image is never called broken on a guess)."""
+    for query in media.split(","):
+        ok = True
+        for m in _MEDIA_FEATURE.finditer(query):
+            value = float(m.group(2)) * (16 if (m.group(3) or "px").lower() in ("em", "rem") else 1)
+            if (m.group(1).lower() == "min" and width < value) or (m.group(1).lower() == "max" and width > value):
+                ok = False
+        if ok or "not " in query.lower():  # a negated query is not judged
+            return True
+    return False
+
+
+def _uncovered_widths(picture) -> list[int]:
+    """Screen widths at which no <source> of ``picture`` has something to show."""
+    sources = [s.attributes for s in picture.css("source")
+               if (s.attributes.get("srcset") or s.attributes.get("src") or "").strip()]
+    return [w for w in SCREEN_WIDTHS if not any(media_matches(a.get("media") or "all", w) for a in sources)]
 
 
 def is_subresource(link: Link) -> bool:
@@ -392,9 +419,43 @@ class LinkCheck:
                 self._review_domain(run, link, c)
             else:
                 self._check_internal(run, link, c)
+        self._images(run)
         if doc.rel not in self._ids:
             self._ids[doc.rel] = page_anchor_ids(doc)
         return run.findings
+
+    def _images(self, run: _PageRun) -> None:
+        """An <img> that shows nothing (``src=""``, or no src/srcset and no <picture> source for a
+        narrow or a wide screen) is ``link.broken``; one without ``alt`` is ``a11y.img-alt``."""
+        for node in run.doc.tree.css("img"):
+            attrs = node.attributes
+            link = Link("img", "src", 'src=""' if attrs.get("src") == "" else attrs.get("src") or "<img", "image", node)
+            if "alt" not in attrs:
+                run.report(RULE_IMG_ALT, "warning", link, tr(
+                    "图片缺少 alt 属性：读屏软件无法读出它（装饰性图片请写 alt=\"\"）",
+                    "the image has no alt attribute: screen readers cannot name it (write alt=\"\" for decoration)"),
+                    attrs.get("src") or attrs.get("srcset") or "<img>",
+                    tr("在 Markdown 中写 ![说明](图片)，或在模板中加 alt", "write ![description](image) in Markdown, "
+                       "or add alt in the template"))
+            if (attrs.get("srcset") or "").strip() or attrs.get("data-src") or attrs.get("data-original"):
+                continue
+            src = attrs.get("src")
+            if src is not None and src.strip():
+                continue
+            parent = node.parent
+            blank = _uncovered_widths(parent) if parent is not None and parent.tag == "picture" else list(SCREEN_WIDTHS)
+            if not blank:
+                continue
+            if src is not None:
+                message = tr("图片地址为空（src=\"\"）：什么也不显示", "the image address is empty (src=\"\"): "
+                             "nothing is shown")
+            else:
+                message = tr("图片没有 src：在宽 {w} 像素的屏幕上没有 <source> 可用，什么也不显示",
+                             "the image has no src: on a {w} px wide screen no <source> applies and nothing is shown",
+                             w="、".join(str(w) for w in blank))
+            run.report("link.broken", "error", link, message, src if src is not None else "<img>",
+                       tr("给 <img> 写上图片地址（作为所有屏幕的后备）", "give the <img> a src (the fallback for every "
+                          "screen)"))
 
     def _classify(self, written: str) -> Classified:
         """classify(), remembered for links that mean the same on every page (root-relative, absolute)."""

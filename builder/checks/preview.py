@@ -1,9 +1,9 @@
-"""For the live preview: one rendered page's fast findings (links, words, footer identity) and the
-same page with each finding marked where it occurs, plus a small panel listing them all.
+"""For the live preview: one rendered page's fast findings (links, anchors, words, footer identity)
+and the same page with each finding marked where it occurs, plus a small panel listing them all.
 
-``zhuanti serve`` calls ``fast_findings`` then ``mark_findings`` on every rebuilt page, so content
-staff see a wrong word where they typed it. Both work on the page's HTML in memory; the output
-folder is only consulted through the ``exists`` callback.
+``zhuanti serve`` runs ``FastChecks.page`` then ``mark_findings`` on every page it serves, so content
+staff see a wrong word where they typed it. The page's HTML is taken as given (the served text);
+the output folder is only read (which files exist, the anchors of linked pages), never written.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import bisect
 import html as htmllib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote
 
 from builder.checks.base import Finding, HtmlDoc, severity_rank
-from builder.checks.links import INDEX_NAMES, LinkCheck, _Lookup
+from builder.checks.links import LinkCheck
 from builder.checks.site import RULE_IDENTITY, SiteCheck
 from builder.checks.text import extract_visible_text
 from builder.checks.words import WordCheck, WordMatcher
@@ -36,59 +37,81 @@ _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 _RAW_TEXT = ("title", "textarea")
 
 
-class _PreviewLinks(LinkCheck):
-    """LinkCheck whose folder is the ``exists`` callback instead of a scanned directory."""
+class FastChecks:
+    """The checks ``zhuanti serve`` runs on a page as it is served: links and anchors (against the
+    output folder as it is now), words (skipped when ``matcher`` is None) and the footer identity.
 
-    def __init__(self, site: SiteConfig | None, exists: Callable[[str], bool]) -> None:
-        # An empty manifest (not None): the page is our own build, https only if base_url says so.
-        super().__init__(Path("."), {}, site)
-        self._exists = exists
-
-    def _lookup_uncached(self, path: str, want_dir: bool) -> _Lookup:
-        if path and not want_dir and self._exists(path):
-            return _Lookup(path)
-        prefix = path + "/" if path else ""
-        for name in INDEX_NAMES:
-            if self._exists(prefix + name):
-                return _Lookup(prefix + name)
-        return _Lookup(None)
-
-
-def memory_doc(html: str, page_rel: str) -> HtmlDoc:
-    """An HtmlDoc for a page that exists only in memory (``rel`` is ``page_rel``)."""
-    here = Path(".")
-    return HtmlDoc(here, here / page_rel, html)
-
-
-def fast_findings(html: str, page_rel: str, *, site: SiteConfig | None, matcher: WordMatcher | None,
-                  exists: Callable[[str], bool]) -> list[Finding]:
-    """Findings of one rendered page that need no other page: links (internal targets through
-    ``exists(path_under_output)``, anchors on the page itself, blank titles, http:// resources,
-    external domains), words (skipped when ``matcher`` is None) and the footer identity.
-
-    Build the matcher once (``WordMatcher.from_dir``) and reuse it for every page.
+    Make a new one after every rebuild: the folder's file list and the anchors of the pages a link
+    points at are read once per instance. Build the matcher once (``WordMatcher.from_dir``) and reuse it.
     """
-    doc = memory_doc(html, page_rel)
-    findings = list(_PreviewLinks(site, exists).page(doc))
-    if matcher is not None:
-        words = WordCheck(None)
-        words.matcher = matcher  # a cached_property: the instance value wins over loading the lists
-        findings.extend(words.page(doc))
-    findings.extend(f for f in SiteCheck(site, None).page(doc) if f.rule == RULE_IDENTITY)
-    findings.sort(key=lambda f: (f.line or 0, f.rule))
-    return findings
+
+    def __init__(self, root: Path, *, site: SiteConfig | None, matcher: WordMatcher | None,
+                 manifest: dict | None = None) -> None:
+        self.root = Path(root)
+        # The manifest names each page's source file, so link messages say where to fix them.
+        self.links = LinkCheck(self.root, manifest if manifest is not None else {}, site)
+        self.words: WordCheck | None = None
+        if matcher is not None:
+            self.words = WordCheck(None)
+            self.words.matcher = matcher  # a cached_property: the instance value wins over loading the lists
+        self.site = SiteCheck(site, None)
+
+    def page(self, page_rel: str, html: str) -> list[Finding]:
+        """Findings of one page (``page_rel`` under the output folder; ``html`` as served)."""
+        doc = memory_doc(self.root, page_rel, html)
+        findings = list(self.links.page(doc))
+        findings.extend(self.links.finish())  # anchors on other pages, read from the folder
+        if self.words is not None:
+            findings.extend(self.words.page(doc))
+        findings.extend(f for f in self.site.page(doc) if f.rule == RULE_IDENTITY)
+        findings.sort(key=lambda f: (f.line or 0, f.rule))
+        return findings
+
+
+def memory_doc(root: Path, page_rel: str, html: str) -> HtmlDoc:
+    """An HtmlDoc for a page whose text is already in memory (``rel`` is ``page_rel``)."""
+    return HtmlDoc(Path(root), Path(root) / page_rel, html)
+
+
+def fast_findings(html: str, page_rel: str, *, root: Path, site: SiteConfig | None,
+                  matcher: WordMatcher | None, manifest: dict | None = None) -> list[Finding]:
+    """Findings of one rendered page of the output folder ``root`` (see ``FastChecks``)."""
+    return FastChecks(root, site=site, matcher=matcher, manifest=manifest).page(page_rel, html)
+
+
+def source_line(text: str, finding: Finding) -> int | None:
+    """The line of the page's source file where the finding's target was written, if it can be found.
+
+    Words are found as typed; a link was usually rewritten by the build (``b.md`` → ``../b/``), so its
+    last path segment is looked for too.
+    """
+    target = (finding.target or "").removesuffix("…").strip()
+    if not target:
+        return None
+    needles = [target]
+    if finding.rule.startswith("link."):
+        bare = unquote(target.split("#", 1)[0].split("?", 1)[0]).rstrip("/")
+        last = bare.rsplit("/", 1)[-1]
+        needles += [bare, last] if last not in (".", "..") else [bare]
+    for needle in needles:
+        i = text.find(needle) if needle else -1
+        if i >= 0:
+            return text.count("\n", 0, i) + 1
+    return None
 
 
 # ---------------------------------------------------------------- marking
 
 
-def mark_findings(html: str, findings: Iterable[Finding]) -> str:
+def mark_findings(html: str, findings: Iterable[Finding], *, source: str | None = None,
+                  source_text: str | None = None) -> str:
     """``html`` with each finding marked in place where possible, and a panel listing all of them.
 
     A word finding wraps the matched text in ``<mark data-zhuanti-finding="word.typo" title="…">``
     (one mark per text piece when the word runs across inline tags); a link finding adds
     ``data-zhuanti-finding="link.broken"`` to the <a>/<img>/… that holds the link. Findings that
-    cannot be placed (in the <title>, site-wide ones) are only listed in the panel.
+    cannot be placed (in the <title>, site-wide ones) are only listed in the panel. ``source`` names
+    the page's source file (``source_text`` its text): the panel says where to fix each finding.
     """
     findings = list(findings)
     if not findings:
@@ -100,7 +123,7 @@ def mark_findings(html: str, findings: Iterable[Finding]) -> str:
     out = html
     for pos, _order, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         out = out[:pos] + text + out[pos:]
-    panel = _panel(findings, placed)
+    panel = _panel(findings, placed, source, source_text)
     ends = list(_BODY_END.finditer(out))
     at = ends[-1].start() if ends else len(out)
     return out[:at] + panel + out[at:]
@@ -233,12 +256,23 @@ _MARK_CSS = (
 )
 
 
-def _panel(findings: list[Finding], placed: set[int]) -> str:
+def _where(f: Finding, source: str | None, source_text: str | None) -> str:
+    """Page line, and the source file (with its line when the target is found in it)."""
+    parts = [tr("页面第 {n} 行", "page line {n}", n=f.line)] if f.line else []
+    if source:
+        line = source_line(source_text, f) if source_text else None
+        parts.append(tr("源文件 {s} 第 {n} 行", "source {s}, line {n}", s=source, n=line) if line
+                     else tr("源文件 {s}", "source {s}", s=source))
+    return " · ".join(parts)
+
+
+def _panel(findings: list[Finding], placed: set[int], source: str | None = None,
+           source_text: str | None = None) -> str:
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
     colors = {"error": "#c92a2a", "warning": "#e8590c", "info": "#1864ab"}
     items = []
     for i, f in enumerate(findings):
-        where = tr("第 {n} 行", "line {n}", n=f.line) if f.line else ""
+        where = _where(f, source, source_text)
         here = "" if i in placed else tr("（未能在页面中标出）", " (not marked in the page)")
         items.append(
             f'<li {ATTR}="{_esc(f.rule)}" data-zhuanti-index="{i}" style="margin:0;padding:6px 10px;'

@@ -19,7 +19,8 @@ from rich.text import Text
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
 from builder.i18n import current_language, tr
 
-FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message")
+FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",
+                  "source_line")
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 _RICH_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # Characters XML 1.0 does not allow, even escaped (a finding's context is page text).
@@ -123,6 +124,8 @@ def render_text(result: CheckResult, *, color: bool = False, width: int = 100, f
                            style="bold underline"))
         for f in findings:
             line = Text("  ")
+            if f.source:  # what the editor opens comes first
+                line.append(source_label(f) + "  ", style="cyan")
             line.append(f"{f.line or '-':>5}  ", style="dim")
             line.append(f"{severity_label(f.severity)}  ", style=_RICH_STYLES.get(f.severity))
             line.append(f"{f.rule}  ", style="bold")
@@ -172,12 +175,18 @@ def xml_safe(text: str | None) -> str:
 
 
 def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "error") -> str:
-    """One testcase per page; a page with errors or warnings has one <failure> listing them all."""
+    """One testcase per page. Only findings at or above ``fail_on`` are a <failure> (so CI's colour
+    agrees with the exit code); the others are listed in the case's <system-out>."""
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         groups[f.page].append(f)
     pages = checked_pages(result)
-    failing = sum(1 for p in pages if any(f.severity != "info" for f in groups.get(p, ())))
+    bar = severity_rank(fail_on)
+
+    def fails(f: Finding) -> bool:
+        return severity_rank(f.severity) >= bar
+
+    failing = sum(1 for p in pages if any(fails(f) for f in groups.get(p, ())))
     suites = ET.Element("testsuites", name="zhuanti check", tests=str(len(pages)), failures=str(failing),
                         errors="0", time=f"{seconds:.3f}")
     suite = ET.SubElement(suites, "testsuite", name="zhuanti check", tests=str(len(pages)),
@@ -189,7 +198,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
         findings = sorted(groups.get(page, ()), key=lambda f: (f.line or 0, f.rule))
         case = ET.SubElement(suite, "testcase", classname="zhuanti.check",
                              name=xml_safe(page or "(site)"), file=xml_safe(page or ""))
-        serious = [f for f in findings if f.severity != "info"]
+        serious = [f for f in findings if fails(f)]
         if serious:
             counts = Counter(f.severity for f in serious)
             worst = max(serious, key=lambda f: severity_rank(f.severity))
@@ -197,7 +206,7 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
                 tr("{e} 个错误，{w} 个警告：{r}", "{e} error(s), {w} warning(s): {r}", e=counts["error"],
                    w=counts["warning"], r=", ".join(sorted({f.rule for f in serious})))))
             failure.text = xml_safe("\n".join(_junit_line(f) for f in serious))
-        infos = [f for f in findings if f.severity == "info"]
+        infos = [f for f in findings if not fails(f)]
         if infos:
             ET.SubElement(case, "system-out").text = xml_safe("\n".join(_junit_line(f) for f in infos))
     ET.indent(suites)
@@ -205,7 +214,8 @@ def render_junit(result: CheckResult, *, seconds: float = 0.0, fail_on: str = "e
 
 
 def _junit_line(f: Finding) -> str:
-    parts = [f"[{f.severity}] {f.rule}", f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "", f.message]
+    parts = [f"[{f.severity}] {f.rule}", source_label(f), f"{tr('第', 'line ')}{f.line}{tr(' 行', '')}" if f.line else "",
+             f.message]
     if f.target:
         parts.append(f"→ {f.target}")
     if f.context:
@@ -483,12 +493,20 @@ def _filters(result: CheckResult) -> str:
             f'{_e(tr("条", "findings"))}</span></div>')
 
 
+def source_label(f: Finding) -> str:
+    """``file:line`` of the source a finding comes from ("" for pages zhuanti did not build)."""
+    if not f.source:
+        return ""
+    return f"{f.source}:{f.source_line}" if f.source_line else f.source
+
+
 def _page_section(page: str, findings: list[Finding], is_home: bool, extra: str = "") -> str:
-    head = (f'<th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
+    head = (f'<th>{_e(tr("源文件", "source"))}</th><th>{_e(tr("行", "line"))}</th><th>{_e(tr("级别", "severity"))}</th><th>{_e(tr("规则", "rule"))}</th>'
             f'<th>{_e(tr("说明", "message"))}</th><th>{_e(tr("目标", "target"))}</th>'
             f'<th>{_e(tr("上下文", "context"))}</th><th>{_e(tr("建议", "suggestion"))}</th>')
     rows = "".join(
-        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td>{_e(f.line or "")}</td>'
+        f'<tr data-rule="{_e(f.rule)}" data-severity="{_e(f.severity)}"><td class="src">{_e(source_label(f))}</td>'
+        f'<td>{_e(f.line or "")}</td>'
         f'<td class="sev"><span class="sev-{_e(f.severity)}">{_e(severity_label(f.severity))}</span></td>'
         f'<td class="rule">{_e(f.rule)}<small>{_e(rule_title(f.rule))}</small></td><td>{_e(f.message)}</td>'
         f'<td class="tgt">{_e(f.target)}</td><td class="ctx">{highlight(f.context, f.target)}</td>'

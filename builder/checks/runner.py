@@ -101,6 +101,7 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
     progress bar, on the pages the runner found; without Chromium it is skipped with a message.
     """
     from builder.checks.site import veto_notes
+    from builder.checks.sources import attach_sources
 
     root = Path(root)
     whole: list[Check] = whole_site_checks(root, site=site, external=external, browser=browser,
@@ -115,6 +116,7 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
         run.findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
         run.screenshots = check.screenshots
         whole.append(check)
+    run.findings = attach_sources(run.findings, manifest, site.root if site is not None else None)
     run.notes = veto_notes(run.findings)
     run.messages = [n for n in (_note(c) for c in whole) if n]
     return run

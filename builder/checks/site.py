@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from builder import clock
 from builder.checks.base import Finding, HtmlDoc
 from builder.config import CheckConfig, SiteConfig
 from builder.i18n import tr
@@ -77,6 +78,21 @@ IDENTITY = (
 )
 
 
+# What `zhuanti init` writes until the site fills in its own (builder/scaffold.py): a record number
+# of zeros and the default title as 主办单位. Published, they are fake codes.
+PLACEHOLDER_ORGANIZERS = ("专题网站",)
+SITE_TOML = "site_src/site.toml"
+
+
+def is_placeholder(key: str, value: str) -> bool:
+    """A scaffold placeholder rather than the site's real identity item."""
+    value = compact(value)
+    if key == "organizer":
+        return value in PLACEHOLDER_ORGANIZERS
+    digits = "".join(re.findall(r"\d", re.sub(r"号-\d+$", "号", value)))  # an ICP "-1" suffix is a site number
+    return bool(digits) and set(digits) == {"0"}
+
+
 def compact(s: str) -> str:
     return _SPACE.sub("", s)
 
@@ -97,7 +113,7 @@ class SiteCheck:
     def __init__(self, site: SiteConfig | None, manifest: dict | None, today: dt.date | None = None) -> None:
         self.site = site
         self.manifest = manifest or None
-        self.today = today or dt.date.today()
+        self.today = today or clock.today(site.timezone if site else None)  # the site's date, not the machine's
         self.policy: CheckConfig = site.check if site else CheckConfig()
         identity = dict(manifest.get("identity") or {}) if manifest else {}
         if site:
@@ -144,6 +160,15 @@ class SiteCheck:
         missing: list[str] = []
         for item in IDENTITY:
             want = compact(self.identity[item.key])
+            if want and is_placeholder(item.key, want):
+                continue  # reported once for the site by finish(), where it must be filled in
+            if not want:
+                m = item.pattern.search(flat)
+                if m and is_placeholder(item.key, m.group(m.lastindex or 0)):
+                    problems.append(tr("{l}“{v}”是占位值，不是真实备案信息", "{l} '{v}' is a placeholder, not a real "
+                                       "record", l=item.label, v=m.group(m.lastindex or 0)))
+                    missing.append(item.label_zh)
+                    continue
             if want:
                 if want.lower() in flat.lower():
                     continue
@@ -250,6 +275,7 @@ class SiteCheck:
     # -- site-wide ---------------------------------------------------------------------------
 
     def finish(self) -> Iterator[Finding]:
+        yield from self._placeholders()
         if not self.manifest:
             return
         topics = {t.get("slug"): t for t in self.manifest.get("topics", []) if isinstance(t, dict)}
@@ -259,11 +285,36 @@ class SiteCheck:
         for slug, topic in topics.items():
             end = parse_date(topic.get("end"))
             if end and end < self.today and not topic.get("archived"):
+                # zhuanti archives a topic once its end date has passed, so the published pages still
+                # presenting it as active were built before the end: they need a rebuild.
                 yield Finding(RULE_TOPIC_ENDED, "error", self._topic_page(slug), tr(
-                    "专题“{t}”已于 {e} 结束，但仍是进行中状态", "topic '{t}' ended on {e} but is still active",
-                    t=topic.get("title") or slug, e=end), target=slug,
-                    suggestion=tr("在 topic.toml 中设置 archived = true，并在页面上显示“已归档/停止更新”",
-                                  "set archived = true in topic.toml so the pages say it is archived"))
+                    "专题“{t}”已于 {e} 结束，但发布的页面仍显示为进行中", "topic '{t}' ended on {e} but the published "
+                    "pages still present it as active", t=topic.get("title") or slug, e=end), target=slug,
+                    suggestion=tr("重新运行 zhuanti build：结束日期已过的专题会自动归档（页面显示“已归档”，不再计入更新检查）；"
+                                  "或在 topic.toml 中设置 archived = true",
+                                  "run 'zhuanti build' again: a topic past its end date is archived automatically "
+                                  "(its pages say so and it leaves the update checks); or set archived = true in "
+                                  "topic.toml"))
+
+    def _placeholders(self) -> Iterator[Finding]:
+        """The configured identity still holds what ``zhuanti init`` wrote: fake codes on every page."""
+        config = self.site.root / SITE_TOML if self.site else None
+        try:
+            lines = config.read_text(encoding="utf-8-sig").splitlines() if config else []
+        except OSError:
+            lines = []
+        for item in IDENTITY:
+            value = self.identity[item.key]
+            if not value or not is_placeholder(item.key, value):
+                continue
+            line = next((i for i, text in enumerate(lines, 1) if re.match(rf"\s*{item.key}\s*=", text)), None)
+            where = f"{SITE_TOML} [identity] {item.key}" if self.site else tr("构建清单中的 identity", "the manifest's identity")
+            yield Finding(RULE_IDENTITY, "error", "", tr(
+                "{l}“{v}”是 zhuanti init 写入的占位值，不是本网站的真实信息：发布后就是虚假备案信息",
+                "{l} '{v}' is the placeholder 'zhuanti init' wrote, not this site's own: published, it is a fake "
+                "record", l=item.label, v=value), target=item.key, context=value,
+                suggestion=tr("在 {w} 中填写真实的{l}", "fill in the real {l} in {w}", w=where, l=item.label),
+                source=SITE_TOML if self.site else None, source_line=line)
 
     def _topic_page(self, slug: str) -> str:
         for path, p in self.pages.items():

@@ -112,6 +112,43 @@ def normal_host(host: str) -> str:
     return host
 
 
+# Characters a reader cannot see that still change the URL (pasted from Word, WeChat or a PDF): the
+# link looks right and leads nowhere. Named so the editor knows what to delete.
+INVISIBLE = {"\u200b": "零宽空格 ZERO WIDTH SPACE", "\u200c": "零宽不连字 ZERO WIDTH NON-JOINER",
+             "\u200d": "零宽连字 ZERO WIDTH JOINER", "\u200e": "从左至右标记 LEFT-TO-RIGHT MARK",
+             "\u200f": "从右至左标记 RIGHT-TO-LEFT MARK", "\u2060": "字连接符 WORD JOINER",
+             "\ufeff": "字节顺序标记 BOM", "\u00ad": "软连字符 SOFT HYPHEN", "\u202a": "双向控制符 LRE",
+             "\u202b": "双向控制符 RLE", "\u202c": "双向控制符 PDF", "\u202d": "双向控制符 LRO",
+             "\u202e": "双向控制符 RLO", "\u3000": "全角空格 IDEOGRAPHIC SPACE"}
+_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]|%E2%80%8[B-F]|%EF%BB%BF|%C2%AD|%E3%80%80", re.IGNORECASE)
+
+
+def invisible_problem(url: str) -> str | None:
+    """Why a URL with an invisible character is unusable (which character, where), else None."""
+    m = _INVISIBLE.search(url)
+    if not m:
+        return None
+    found = m.group(0)
+    char = found if len(found) == 1 else unquote_to_bytes(found).decode("utf-8", "replace")
+    return tr("链接含有不可见字符 U+{c:04X}（{n}），位于第 {i} 个字符处：读者看不到，链接却因此失效",
+              "the link contains the invisible character U+{c:04X} ({n}) at character {i}: readers cannot see "
+              "it, yet it breaks the link", c=ord(char), n=INVISIBLE.get(char, "?"), i=m.start() + 1)
+
+
+def mailto_problem(url: str) -> str | None:
+    """A ``mailto:`` link whose address has no domain (``mailto:office``, ``mailto:a@``), else None."""
+    address = url.split(":", 1)[1].split("?", 1)[0]
+    addresses = [a.strip() for a in unquote_to_bytes(address).decode("utf-8", "replace").split(",") if a.strip()]
+    if not addresses:
+        return None if "?" in url else tr("邮件链接没有邮箱地址", "the mail link has no address")
+    for a in addresses:
+        local, at, domain = a.rpartition("@")
+        if not at or not local or "." not in domain.strip(".") or domain.startswith(".") or domain.endswith("."):
+            return tr("邮件地址“{a}”缺少域名（应为 名称@单位域名）", "the mail address '{a}' has no domain "
+                      "(write name@domain)", a=a)
+    return None
+
+
 def clean_url(raw: str) -> tuple[str, str | None]:
     """The URL a browser would use for ``raw`` and, when it is unusable, why (a translated reason)."""
     if len(raw) > MAX_URL_LENGTH:
@@ -122,6 +159,9 @@ def clean_url(raw: str) -> tuple[str, str | None]:
     if m:
         return url, tr("链接含有控制字符 U+{c:04X}", "the link contains the control character U+{c:04X}",
                        c=ord(m.group(0)))
+    invisible = invisible_problem(url)
+    if invisible:
+        return url, invisible
     return url.replace("\\", "/") if "\\" in url and not url.lower().startswith(("javascript:", "data:")) else url, None
 
 
@@ -236,6 +276,9 @@ def classify(raw: str, origin: SiteOrigin) -> Classified:
     if scheme == "file" or (len(scheme) == 1 and scheme.isalpha()):
         return Classified("local-file", url, parts, tr("链接指向编辑者电脑上的本地文件", "the link points at "
                                                         "a file on the editor's own computer"))
+    if scheme == "mailto":
+        problem = mailto_problem(url)
+        return Classified("invalid", url, parts, problem) if problem else Classified("skip", url, parts)
     if scheme and scheme not in WEB_SCHEMES:
         return Classified("skip", url, parts)
     if scheme or url.startswith("//"):

@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from builder.content import yamlsafe
 from builder.errors import ContentError
 from builder.i18n import tr
+
+# A data column is a table people keep by hand: tens of thousands of rows at most. An XLSX may
+# declare A1:XFD1048576 (17 billion cells) in a 5 KB file; only the cells present are read, and
+# beyond these limits the file is refused rather than exhausting the machine.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 500
+MAX_CELLS = 4_000_000
 
 
 @dataclass
@@ -39,8 +45,11 @@ class DataSource:
     notes: list[str] = field(default_factory=list)
 
 
-def load_records(path: Path) -> DataSource:
-    """Read every record of a data file; raises ContentError naming file/row when it cannot."""
+def load_records(path: Path, sheet: str | None = None, field_source: Path | None = None) -> DataSource:
+    """Read every record of a data file; raises ContentError naming file/row when it cannot.
+
+    ``sheet`` names the XLSX worksheet to read (``sheet:`` in the column's ``_index.md``,
+    ``field_source``); without it the active sheet is read if visible, else the first visible one."""
     if not path.is_file():
         raise ContentError(tr("数据文件不存在", "data file not found"), path,
                            hint=tr("请检查 _index.md 中 data: 的文件名。", "check the file name in the column's 'data:'."))
@@ -48,14 +57,15 @@ def load_records(path: Path) -> DataSource:
     try:
         if suffix == ".csv":
             return _load_csv(path)
-        if suffix == ".xlsx":
-            return _load_xlsx(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return _load_xlsx(path, sheet, field_source or path)
         if suffix in (".json", ".yaml", ".yml"):
             return _load_structured(path, suffix)
     except ContentError:
         raise
     except Exception as exc:  # a corrupt file of any library's making
-        raise ContentError(tr("无法读取数据文件：{e}", "cannot read the data file: {e}", e=exc), path,
+        reason = str(exc) or type(exc).__name__
+        raise ContentError(tr("无法读取数据文件：{e}", "cannot read the data file: {e}", e=reason), path,
                            hint=tr("请确认文件未损坏，可用 Excel 打开后另存。", "make sure the file is not damaged; re-save it.")
                            ) from exc
     raise ContentError(tr("不支持的数据文件类型 “{s}”", "unsupported data file type '{s}'", s=suffix), path,
@@ -91,9 +101,49 @@ def _decode_csv(path: Path) -> tuple[str, str]:
                                    "re-save it from Excel as 'CSV UTF-8 (Comma delimited)'.")) from None
 
 
+def _read_csv_rows(path: Path, text: str) -> list[list[str]]:
+    """Rows of a CSV; an unbalanced quote (which would silently swallow the rows after it into one
+    cell) is an error naming the row and field."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines = text.split("\n")
+    start = 1  # physical line where the current record begins
+    try:
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error:
+        raise _unbalanced(path, rows, lines, start) from None
+    header = rows[0] if rows else []
+    for number, row in enumerate(rows[1:], start=2):
+        for i, cell in enumerate(row):
+            # A cell holding whole lines that look like further rows: a quote opened and closed
+            # far apart, not a cell with a line break typed in it (Alt+Enter in Excel).
+            tail = cell.split("\n")[1:]
+            if len(header) > 1 and any(line.count(",") >= len(header) - 1 for line in tail):
+                raise _unbalanced(path, rows[:number - 1], lines, None, number, i)
+    return rows
+
+
+def _unbalanced(path: Path, rows: list[list[str]], lines: list[str], start: int | None,
+                number: int | None = None, index: int | None = None) -> ContentError:
+    header = rows[0] if rows else []
+    number = number or len(rows) + 1
+    if index is None and start is not None and start - 1 < len(lines):
+        # the field whose opening quote is never closed is the last one on its first line
+        index = len(next(csv.reader([lines[start - 1]]), [""])) - 1
+    name = header[index] if header and index is not None and index < len(header) else None
+    return ContentError(
+        tr("引号不成对：这一格从引号开始，却没有在本行结束，后面的行会被并入这一格",
+           "unbalanced quote: this cell opens a quote that does not close on its line, so the rows after it "
+           "would be swallowed into it"), path, row=number, field=name or (str(index + 1) if index is not None else None),
+        hint=tr("请删除多余的英文双引号 \"，或把整格用双引号括起并把格内的 \" 写成 \"\"。",
+                "remove the stray double quote, or quote the whole cell and double any quote inside it (\"\")."))
+
+
 def _load_csv(path: Path) -> DataSource:
     text, encoding = _decode_csv(path)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = _read_csv_rows(path, text)
     source = _from_rows(path, rows, None)
     source.encoding = encoding
     if encoding == "gb18030":
@@ -101,16 +151,68 @@ def _load_csv(path: Path) -> DataSource:
     return source
 
 
-def _load_xlsx(path: Path) -> DataSource:
+def _load_xlsx(path: Path, sheet: str | None, field_source: Path) -> DataSource:
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        ws = wb.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        return _from_rows(path, rows, ws.title)
+        ws = _choose_sheet(wb, path, sheet, field_source)
+        rows = _used_rows(ws, path)
+        source = _from_rows(path, rows, ws.title)
+        if len(wb.worksheets) > 1:
+            source.notes.append(tr("读取工作表 “{s}”", "read sheet '{s}'", s=ws.title))
+        return source
     finally:
         wb.close()
+
+
+def _choose_sheet(wb, path: Path, sheet: str | None, field_source: Path):
+    """The sheet named by ``sheet:``, else the active sheet when visible, else the first visible one.
+    A hidden sheet (often a worksheet of personal data behind the public one) is read only when named."""
+    if sheet:
+        if sheet not in wb.sheetnames:
+            raise ContentError(tr("数据文件中没有工作表 “{s}”（有：{a}）", "the data file has no sheet '{s}' (it has: {a})",
+                                  s=sheet, a="、".join(wb.sheetnames)), field_source, field="sheet")
+        return wb[sheet]
+    active = wb.active
+    if active is not None and active.sheet_state == "visible":
+        return active
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise ContentError(tr("工作簿中没有可见的工作表", "the workbook has no visible sheet"), path,
+                           hint=tr("请在 _index.md 中用 sheet: 指明要发布的工作表。",
+                                   "name the sheet to publish with 'sheet:' in _index.md."))
+    return visible[0]
+
+
+def _used_rows(ws, path: Path) -> list[list[str]]:
+    """The cells actually present, whatever range the sheet declares; refuses a sheet past the limits."""
+    ws.reset_dimensions()  # the declared range may be A1:XFD1048576: read what is there instead
+    rows: list[list[str]] = []
+    cells = 0
+    blank = 0
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        values = [_cell(v) for v in row]
+        while values and not values[-1]:
+            values.pop()
+        if not values:
+            blank += 1
+            continue
+        if number > MAX_ROWS or len(values) > MAX_COLUMNS:
+            raise ContentError(
+                tr("工作表太大：第 {r} 行、第 {c} 列有数据（最多 {mr} 行、{mc} 列）",
+                   "the sheet is too large: row {r}, column {c} holds data (at most {mr} rows, {mc} columns)",
+                   r=number, c=len(values), mr=f"{MAX_ROWS:,}", mc=MAX_COLUMNS), path, sheet=ws.title, row=number,
+                hint=tr("请删除表格外的多余内容，或把数据拆成几个文件。", "delete stray cells outside the table or split the data."))
+        rows.extend([] for _ in range(blank))
+        blank = 0
+        cells += len(values)
+        if cells > MAX_CELLS:
+            raise ContentError(tr("工作表太大：超过 {n} 个单元格", "the sheet is too large: more than {n} cells", n=f"{MAX_CELLS:,}"),
+                               path, sheet=ws.title, row=number,
+                               hint=tr("请把数据拆成几个文件。", "split the data into several files."))
+        rows.append(values)
+    return rows
 
 
 def _from_rows(path: Path, rows: list[list[Any]], sheet: str | None) -> DataSource:
@@ -142,16 +244,34 @@ def _from_rows(path: Path, rows: list[list[Any]], sheet: str | None) -> DataSour
     return DataSource(path, header, records, sheet=sheet)
 
 
+def _load_yaml(path: Path, text: str) -> Any:
+    """Records of a YAML data file, constructed one by one so a bad value names its record (row)."""
+    node = yamlsafe.compose(text, path)
+    if node is None:
+        return None
+    items = node
+    if isinstance(node, yamlsafe.yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "records" and isinstance(value, yamlsafe.yaml.SequenceNode):
+                items = value
+    if not isinstance(items, yamlsafe.yaml.SequenceNode):
+        return yamlsafe.construct(node, path)
+    out = []
+    for number, item in enumerate(items.value, start=1):
+        try:
+            out.append(yamlsafe.construct(item, path))
+        except ContentError as exc:
+            exc.row = number
+            raise
+    return out
+
+
 def _load_structured(path: Path, suffix: str) -> DataSource:
     text = path.read_text(encoding="utf-8-sig")
     try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if suffix == ".json" else _load_yaml(path, text)
     except json.JSONDecodeError as exc:
         raise ContentError(tr("JSON 语法错误：{e}", "JSON syntax error: {e}", e=exc.msg), path, line=exc.lineno) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ContentError(tr("YAML 语法错误：{e}", "YAML syntax error: {e}", e=exc.problem), path,
-                           line=mark.line + 1 if mark else None) from None
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):

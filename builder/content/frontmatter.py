@@ -7,15 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from builder import clock
 from builder.config import closest
+from builder.content import yamlsafe
 from builder.errors import ContentError
 from builder.i18n import tr
-
-# libyaml's C loader is ~10x faster than the pure-Python one; same safe subset.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CST = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no DST
 
 # key → expected type; "date" accepts YYYY-MM-DD[ HH:MM[:SS]]
 PAGE_KEYS: dict[str, str] = {
@@ -28,7 +24,7 @@ PAGE_KEYS: dict[str, str] = {
 COLUMN_KEYS: dict[str, str] = {
     **PAGE_KEYS, "column_type": "str", "paginate": "int", "stale_after": "str",
     "data": "str", "slug_field": "str", "title_field": "str", "date_field": "str",
-    "required": "list", "fields": "list", "description": "str",
+    "required": "list", "fields": "list", "description": "str", "sheet": "str",
 }
 
 
@@ -43,10 +39,11 @@ class FrontMatter:
 def read_text(path: Path) -> str:
     """Read a Markdown source as UTF-8; a non-UTF-8 file is an error that names the encoding found."""
     data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
+    while data.startswith(b"\xef\xbb\xbf"):  # editors that add a BOM to a file that has one already
         data = data[3:]
     try:
-        return data.decode("utf-8").replace("\r\n", "\n")
+        # Windows (CRLF) and classic Mac (CR only) line endings both become LF.
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         found = guess_encoding(data)
         line = data[: exc.start].count(b"\n") + 1
@@ -93,25 +90,14 @@ def parse(text: str, path: Path, keys: dict[str, str] = PAGE_KEYS) -> FrontMatte
     raw, body, body_line = split(text, path)
     if raw is None:
         return FrontMatter({}, body, body_line)
-    try:
-        data = yaml.load(raw, Loader=SAFE_LOADER) or {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else None  # +1 for 0-based, +1 for the opening ---
-        problem = exc.problem or str(exc)
-        raise ContentError(tr("front matter 的 YAML 有误：{p}", "broken YAML front matter: {p}", p=problem),
-                           path, line=line,
-                           hint=tr("检查冒号后的空格、引号是否成对、缩进是否一致。",
-                                   "check for a space after each colon, paired quotes and consistent indentation.")
-                           ) from None
-    except yaml.YAMLError as exc:
-        raise ContentError(tr("front matter 的 YAML 有误：{p}", "broken YAML front matter: {p}", p=exc), path, line=2) from None
+    node = yamlsafe.compose(raw, path, first_line=2)  # line 1 is the opening ---
+    data = yamlsafe.construct(node, path, first_line=2) or {}
     if not isinstance(data, dict):
         raise ContentError(tr("front matter 应为“键: 值”形式", "front matter must be 'key: value' pairs"), path, line=2)
     fm = FrontMatter({}, body, body_line)
     for key, value in data.items():
         key = str(key)
-        line = _line_of_key(raw, key)
+        line = yamlsafe.line_of(node, key, first_line=2) or _line_of_key(raw, key)
         if key not in keys:
             guess = closest(key, keys)
             fm.warnings.append(
@@ -158,21 +144,31 @@ def _coerce(value: Any, kind: str, key: str, path: Path, line: int) -> Any:
         parsed = parse_datetime(value)
         if parsed is None:
             raise bad(tr("日期（YYYY-MM-DD 或 YYYY-MM-DD HH:MM）", "a date (YYYY-MM-DD or YYYY-MM-DD HH:MM)"))
+        if not yamlsafe.date_in_range(parsed):
+            raise ContentError(tr("日期 {v} 超出可用范围（{a}–{b} 年）", "date {v} is out of range (years {a}–{b})",
+                                  v=value, a=yamlsafe.MIN_YEAR, b=yamlsafe.MAX_YEAR), path, line=line, field=key,
+                               hint=tr("请填写真实的发布日期。", "write the real date."))
         return parsed
     raise AssertionError(kind)
 
 
 def parse_datetime(value: Any) -> dt.datetime | None:
-    """A date or datetime from YAML or text, as an aware datetime in China Standard Time."""
+    """A date or datetime from YAML or text, as an aware datetime (naive values are in the site's
+    time zone, ``builder.clock``). None when it is not a date; years outside
+    ``yamlsafe.MIN_YEAR..MAX_YEAR`` are returned as they are for the caller to refuse."""
+    zone = clock.zone()
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=CST)
+        return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=CST)
+        return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
     if isinstance(value, str):
         text = value.strip().replace("/", "-").replace("T", " ")
-        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        for fmt in ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
             try:
-                return dt.datetime.strptime(text, fmt).replace(tzinfo=CST)
+                parsed = dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     return None

@@ -12,8 +12,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, load_topic_config
-from builder.content import frontmatter
+from builder import clock
+from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, confine, load_topic_config
+from builder.content import attachments, frontmatter, yamlsafe
 from builder.content.data import DataSource, load_records
 from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
 from builder.errors import BuildFailed, ConfigError, ContentError, ZhuantiError
@@ -24,6 +25,10 @@ from media_pipeline import IMAGE_EXTS, MEDIA_EXTS
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "topic.toml"}
 SKIP_DIRS = {"templates", "__pycache__"}
 UNSAFE_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\?#%\"<>|*:]")
+# Longest URL segment, in UTF-8 bytes: it becomes a folder name, and file systems stop at 255.
+MAX_SEGMENT_BYTES = 200
+# Files the build writes itself at the top of public/: no page may claim them.
+GENERATED = ("sitemap.xml", ".zhuanti/manifest.json")
 
 
 @dataclass
@@ -55,6 +60,11 @@ def url_segment(name: str, source: Path, what: str = "slug") -> str:
                               s=name), source, field=what,
                            hint=tr("只用字母、数字、汉字和连字符，不要用 / \\ .. 等。",
                                    "use letters, digits, Chinese characters and hyphens; no / \\ or '..'."))
+    if len(seg.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        raise ContentError(tr("“{s}…” 太长，不能用作网址（最多 {n} 字节，约 {c} 个汉字）",
+                              "'{s}…' is too long for a URL (at most {n} bytes, about {c} Chinese characters)",
+                              s=seg[:20], n=MAX_SEGMENT_BYTES, c=MAX_SEGMENT_BYTES // 3), source, field=what,
+                           hint=tr("请用更短的文件名或 slug。", "use a shorter file name or slug."))
     return seg
 
 
@@ -71,8 +81,8 @@ def parse_period(text: str | None, source: Path) -> int | None:
         return None
     m = re.fullmatch(r"\s*(\d+)\s*([dwmy天周月年])\s*", str(text))
     if not m:
-        raise ContentError(tr("stale_after 应写成如 14d、2w、6m、1y", "stale_after must look like 14d, 2w, 6m or 1y"),
-                           source, field="stale_after")
+        raise ConfigError(tr("stale_after 应写成如 14d、2w、6m、1y", "stale_after must look like 14d, 2w, 6m or 1y"),
+                          source, field="stale_after")
     n, unit = int(m.group(1)), m.group(2)
     return n * {"d": 1, "天": 1, "w": 7, "周": 7, "m": 30, "月": 30, "y": 365, "年": 365}[unit]
 
@@ -82,7 +92,7 @@ class Loader:
         self.cfg = site
         self.root = site.root
         self.opts = options
-        self.now = options.now or dt.datetime.now(frontmatter.CST)
+        self.now = options.now or clock.now(site.timezone)
         self.errors: list[ZhuantiError] = []
         self.site = Site(config=site, home=Page("home", site.root / "site_src/index.md", "site_src/index.md", "", site.title))
 
@@ -104,10 +114,20 @@ class Loader:
                      p=self.rel(path), t=target))
         return False
 
+    def dangling(self, path: Path) -> bool:
+        """True (and an error) for a symbolic link whose target does not exist."""
+        if path.is_symlink() and not path.exists():
+            self.errors.append(ContentError(
+                tr("符号链接指向不存在的文件：{t}", "symbolic link points to a file that does not exist: {t}",
+                   t=os.readlink(path)), path,
+                hint=tr("请删除这个链接，或恢复它指向的文件。", "remove the link or restore the file it points to.")))
+            return True
+        return False
+
     def children(self, folder: Path) -> list[Path]:
         out = []
         for p in sorted(folder.iterdir(), key=lambda q: q.name):
-            if p.name.startswith((".", "~$")) or p.name in SKIP_NAMES or not self.inside(p):
+            if p.name.startswith((".", "~$")) or p.name in SKIP_NAMES or self.dangling(p) or not self.inside(p):
                 continue
             out.append(p)
         return out
@@ -180,6 +200,7 @@ class Loader:
         site.topics.sort(key=lambda t: (t.archived, t.config.weight == 0, t.config.weight,
                                         -(t.nav.date.timestamp() if t.nav.date else 0), t.slug))
         self.drop_caption_files()
+        attachments.leave_out_unused(site, self.root)
         self.check_collisions()
         if self.errors:
             raise BuildFailed(self.errors)
@@ -193,12 +214,19 @@ class Loader:
             return None
         toml = d / "topic.toml"
         try:
-            cfg = load_topic_config(toml) if toml.is_file() else TopicConfig()
+            cfg = load_topic_config(toml) if toml.is_file() or toml.is_dir() else TopicConfig()
         except ConfigError as exc:
-            self.errors.append(exc)
+            self.errors.append(exc)  # BuildFailed carries exit code 2 when a configuration error is among its errors
             return None
         if cfg.draft and not self.opts.drafts:
             return None
+        templates = d / "templates"
+        if templates.is_symlink() or templates.is_dir():
+            try:  # template overrides are code the build runs: never from outside the site
+                confine(self.root, templates, templates, self.rel(templates))
+            except ConfigError as exc:
+                self.errors.append(exc)
+                return None
         index = d / "index.md"
         if index.is_file():
             nav = self.read_page(index, "nav", slug + "/", topic=slug)
@@ -215,7 +243,8 @@ class Loader:
             nav.date = frontmatter.parse_datetime(cfg.start)
         topic = Topic(slug, cfg, d, nav)
         expire = nav.meta.get("expire_at")
-        topic.archived = cfg.archived or bool(expire and expire <= self.now)
+        # A topic past its end date is archived (已归档, pages say so), as an inspector expects of an ended 专题.
+        topic.archived = cfg.archived or bool(expire and expire <= self.now) or bool(cfg.end and cfg.end < self.now.date())
         nav.archived = topic.archived
         self.site.links[nav.rel_source] = nav.url
         for child in self.children(d):
@@ -260,8 +289,13 @@ class Loader:
         if column_type not in COLUMN_TYPES:
             self.warn(f"{index.rel_source}: " + tr("未知的栏目类型 “{t}”（可用：{a}）", "unknown column_type '{t}' (valid: {a})",
                                                     t=column_type, a="、".join(COLUMN_TYPES)))
+        try:
+            stale_after = parse_period(meta.get("stale_after"), index.source)
+        except ConfigError as exc:
+            self.errors.append(exc)
+            stale_after = None
         col = Column(topic.slug, name, index, paginate=int(meta.get("paginate") or self.cfg.build.paginate),
-                     column_type=column_type, stale_after_days=parse_period(meta.get("stale_after"), index.source))
+                     column_type=column_type, stale_after_days=stale_after)
         if col.paginate < 1:
             raise ContentError(tr("paginate 必须大于 0", "paginate must be at least 1"), index.source, field="paginate")
         if meta.get("data"):
@@ -302,6 +336,8 @@ class Loader:
         into.append(page)
         if bundle:
             for f in sorted(path.parent.rglob("*")):
+                if not f.name.startswith(".") and self.dangling(f):
+                    continue
                 if f.is_file() and f.name != "index.md" and not f.name.startswith(".") and self.inside(f) \
                         and not (f.suffix == ".yaml" and f.with_suffix("").suffix.lower() in MEDIA_EXTS):
                     rel = f.relative_to(path.parent).as_posix()
@@ -318,7 +354,7 @@ class Loader:
         for key, value in (("slug_field", slug_field), ("title_field", title_field)):
             if not value:
                 raise ContentError(tr("数据栏目必须声明 {k}", "a data column must declare {k}", k=key), src, field=key)
-        source = load_records(data_path)
+        source = load_records(data_path, sheet=meta.get("sheet"), field_source=src)
         self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])
@@ -351,6 +387,12 @@ class Loader:
                     fail(tr("用作网址的字段为空或只含符号", "the field used for the page URL is empty or only symbols"),
                          spec.slug_field)
                 continue
+            if len(slug.encode("utf-8")) > MAX_SEGMENT_BYTES:
+                fail(tr("用作网址的值太长（最多 {n} 字节，约 {c} 个汉字）", "the value used for the page URL is too long "
+                        "(at most {n} bytes, about {c} Chinese characters)", n=MAX_SEGMENT_BYTES, c=MAX_SEGMENT_BYTES // 3),
+                     spec.slug_field, tr("请缩短这一格，或改用较短的字段作 slug_field。",
+                                         "shorten this cell or use a shorter field as slug_field."))
+                continue
             if slug in seen:
                 fail(tr("“{v}” 与第 {r} 行重复（网址必须唯一）", "'{v}' duplicates row {r} (page URLs must be unique)",
                         v=raw_slug, r=seen[slug]), spec.slug_field)
@@ -359,6 +401,10 @@ class Loader:
             date = None
             if spec.date_field and rec.values.get(spec.date_field):
                 date = frontmatter.parse_datetime(rec.values[spec.date_field])
+                if date is not None and not yamlsafe.date_in_range(date):
+                    fail(tr("日期超出可用范围（{a}–{b} 年）：“{v}”", "date out of range (years {a}–{b}): '{v}'",
+                            a=yamlsafe.MIN_YEAR, b=yamlsafe.MAX_YEAR, v=rec.values[spec.date_field]), spec.date_field)
+                    continue
                 if date is None:
                     fail(tr("日期格式不对：“{v}”", "not a date: '{v}'", v=rec.values[spec.date_field]), spec.date_field,
                          tr("请写成 YYYY-MM-DD。", "write it as YYYY-MM-DD."))
@@ -380,9 +426,9 @@ class Loader:
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
             base = Path(dirpath)
             dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and self.inside(base / n))
-            for name in sorted(filenames):
+            for name in sorted(filenames):  # a dangling symbolic link is listed here too
                 p = base / name
-                if name.startswith((".", "~$")) or name in SKIP_NAMES or not self.inside(p):
+                if name.startswith((".", "~$")) or name in SKIP_NAMES or self.dangling(p) or not self.inside(p):
                     continue
                 if name.endswith(".yaml") and Path(name).with_suffix("").suffix.lower() in MEDIA_EXTS:
                     continue  # media sidecar: metadata, not content
@@ -405,12 +451,26 @@ class Loader:
             self.site.assets = [a for a in self.site.assets if a.source not in captions]
 
     def check_collisions(self) -> None:
-        owners: dict[str, str] = {}
+        owners: dict[str, str] = {out: tr("（构建生成的文件）", "(a file the build writes)") for out in GENERATED}
         for page in self.site.all_pages():
             self._claim(owners, page.output, page.rel_source + (f" (row {page.record.row})" if page.record else ""))
         for asset in self.site.assets:
             self._claim(owners, asset.output, self.rel(asset.source) if asset.source.is_relative_to(self.root)
                         else str(asset.source))
+        # A file and a folder cannot share a path: a page "index.html.md" (→ index.html/index.html)
+        # needs a folder where the home page is a file.
+        for output, who in list(owners.items()):
+            parts = output.split("/")
+            for i in range(1, len(parts)):
+                folder = "/".join(parts[:i])
+                if folder in owners and owners[folder] != who:
+                    self.errors.append(ContentError(
+                        tr("生成的 /{u} 与 {a} 生成的文件 /{f} 冲突（同一路径不能既是文件又是目录）",
+                           "/{u} clashes with the file /{f} made by {a} (a path cannot be a file and a folder)",
+                           u=output, f=folder, a=owners[folder]), who,
+                        hint=tr("请给这个文件改名（例如去掉 .html、.xml 后缀），或设置不同的 slug。",
+                                "rename the file (e.g. drop the .html or .xml in its name) or give it a different slug.")))
+                    break
 
     def _claim(self, owners: dict[str, str], output: str, who: str) -> None:
         if output in owners and owners[output] != who:

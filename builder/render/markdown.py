@@ -3,10 +3,16 @@
 Links may name another source file (``../zhengce/item-3.md``, ``../index.md``); they become the
 target page's relative URL, and a link to a file that does not exist fails naming both files.
 Photos and videos are marked (``data-zhuanti-media``) for the media pipeline to replace.
+
+Python-Markdown is quadratic in unmatched ``[`` (a 20 KB line of them took 68–84 s) and recursive
+in emphasis and list nesting (RecursionError after 13 s for a 1,000-level list). ``guard`` bounds the
+work per page before parsing: inputs past these limits fail naming the file and line. Measured
+(bench/markdown_limits.py): 1,000 ``[`` in one paragraph 0.16 s, 2,000 1.2 s, 4,000 5.3 s.
 """
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -21,11 +27,61 @@ from markdown.treeprocessors import Treeprocessor
 
 from builder.errors import ContentError
 from builder.i18n import tr
+from builder.render.sanitize import Sanitizer
 from builder.render.urls import relative
 from media_pipeline import MEDIA_EXTS
 
 MEDIA_ATTR = "data-zhuanti-media"
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+
+# Limits of one page's Markdown (see the module docstring for the measurements behind them).
+MAX_BRACKETS_PER_PARAGRAPH = 1000  # "[" in one paragraph (table rows count one by one)
+MAX_MARKER_RUN = 500  # consecutive * or _ (not a line of them only: that is a rule)
+MAX_LIST_INDENT = 200  # columns of indentation before a list item: 50 nesting levels
+MAX_NESTED_QUOTES = 100  # ">" starting one line
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_MARKER_RUN = re.compile(rf"\*{{{MAX_MARKER_RUN + 1},}}|_{{{MAX_MARKER_RUN + 1},}}")
+_ONLY_MARKERS = re.compile(r"^[ \t*_-]*$")
+_QUOTES = re.compile(rf"^(?:[ \t]*>){{{MAX_NESTED_QUOTES + 1},}}")
+
+
+def guard(text: str, source: Path | None, first_line: int = 1) -> None:
+    """Refuse Markdown whose parsing would take minutes or overflow the stack, naming the line."""
+    def fail(line: int, zh: str, en: str, **values) -> ContentError:
+        return ContentError(tr(zh, en, **values), source, line=first_line + line,
+                            hint=tr("这一行看起来不是正常的正文（可能是粘贴或转换出错）；请检查并删改它。",
+                                    "this line does not look like ordinary text (a paste or conversion gone wrong?); "
+                                    "check and fix it."))
+
+    fence = None
+    brackets = 0
+    block_start = 0
+    for i, line in enumerate(text.split("\n")):
+        m = _FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        if not line.strip():
+            brackets, block_start = 0, i + 1
+            continue
+        n = line.count("[")
+        brackets = n if line.lstrip().startswith("|") else brackets + n
+        if brackets > MAX_BRACKETS_PER_PARAGRAPH:
+            raise fail(block_start if brackets > n else i,
+                       "这一段有超过 {n} 个 “[”，解析会非常慢，已拒绝", "this paragraph has more than {n} '[', which would take "
+                       "very long to parse; refused", n=MAX_BRACKETS_PER_PARAGRAPH)
+        if _MARKER_RUN.search(line) and not _ONLY_MARKERS.match(line):
+            raise fail(i, "连续 {n} 个以上的 * 或 _，无法解析", "more than {n} * or _ in a row cannot be parsed", n=MAX_MARKER_RUN)
+        item = _LIST_ITEM.match(line)
+        if item and len(item.group(1).expandtabs(4)) > MAX_LIST_INDENT:
+            raise fail(i, "列表嵌套过深（超过 {n} 层）", "a list nested more than {n} levels deep", n=MAX_LIST_INDENT // 4)
+        if _QUOTES.match(line):
+            raise fail(i, "引用（>）嵌套超过 {n} 层", "quotes (>) nested more than {n} levels deep", n=MAX_NESTED_QUOTES)
 
 
 @dataclass
@@ -51,10 +107,14 @@ class LinkContext:
         i = self.body.find(needle)
         return self.body_line + self.body.count("\n", 0, i) if i >= 0 else None
 
+    @functools.cached_property
+    def base(self) -> str:
+        """The page's folder, site-relative (computed once: pages have many links)."""
+        return self.source.parent.relative_to(self.root).as_posix()
+
     def resolve(self, href: str) -> str | None:
         """Site-relative source path a link names, or None when it leaves the site."""
-        base = self.source.parent.relative_to(self.root).as_posix()
-        joined = posixpath.normpath(posixpath.join(base, unquote(href)))
+        joined = posixpath.normpath(posixpath.join(self.base, unquote(href)))
         return None if joined.startswith("../") or joined == ".." else joined
 
 
@@ -73,7 +133,8 @@ class LinkRewriter(Treeprocessor):
             elif el.tag == "img" and el.get("src"):
                 self.rewrite(el, "src", ctx)
 
-    def rewrite(self, el: etree.Element, attr: str, ctx: LinkContext) -> None:
+    @staticmethod  # builder.render.engines calls it on the CommonMark engines' HTML too
+    def rewrite(el: etree.Element, attr: str, ctx: LinkContext) -> None:
         href = el.get(attr, "")
         if SCHEME.match(href) or href.startswith(("#", "/")):
             return
@@ -132,10 +193,21 @@ class ZhuantiMarkdown(Extension):
         md.treeprocessors.register(LinkRewriter(md, self), "zhuanti_links", 5)
 
 
-class MarkdownRenderer:
-    """One Python-Markdown instance, reset between pages (building it costs more than a page)."""
+def make_sanitizer(site_cfg=None) -> Sanitizer | None:
+    """The page sanitizer every Markdown engine applies; None when the site sets ``unsafe_html``."""
+    if site_cfg is not None and site_cfg.build.unsafe_html:
+        return None
+    return Sanitizer(site_cfg.check.allowed_domains if site_cfg else [], site_cfg.site_domain if site_cfg else "")
 
-    def __init__(self) -> None:
+
+class MarkdownRenderer:
+    """One Python-Markdown instance, reset between pages (building it costs more than a page).
+
+    The HTML is sanitized (``builder.render.sanitize``) unless the site sets ``[build] unsafe_html``;
+    without a site configuration it is sanitized with no iframe domains allowed."""
+
+    def __init__(self, site_cfg=None) -> None:
+        self.sanitizer = make_sanitizer(site_cfg)
         self.ext = ZhuantiMarkdown()
         self.md = markdown.Markdown(
             extensions=["tables", "toc", "attr_list", "fenced_code", "footnotes", "sane_lists", self.ext],
@@ -145,10 +217,18 @@ class MarkdownRenderer:
 
     def render(self, text: str, ctx: LinkContext | None) -> tuple[str, str]:
         """(html, toc_html)."""
+        source, first_line = (ctx.source, ctx.body_line) if ctx else (None, 1)
+        guard(text, source, first_line)
         self.ext.ctx = ctx
         try:
             self.md.reset()
             html = self.md.convert(text)
-            return html, getattr(self.md, "toc", "")
+        except RecursionError:  # a shape the guard does not know: still a message, not a traceback
+            raise ContentError(tr("Markdown 嵌套过深，无法解析", "the Markdown is nested too deeply to parse"), source,
+                               line=first_line, hint=tr("请减少列表、引用或强调的嵌套层数。",
+                                                        "reduce the nesting of lists, quotes or emphasis.")) from None
         finally:
             self.ext.ctx = None
+        if self.sanitizer is not None:
+            html = self.sanitizer.clean(html)
+        return html, getattr(self.md, "toc", "")

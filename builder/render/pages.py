@@ -10,15 +10,18 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import partial
+from html import unescape as html_unescape
 from pathlib import Path
 
 import minify_html
 from markupsafe import Markup
 
-from builder.content.frontmatter import CST
+from builder import clock
 from builder.content.model import Column, Page, Site, Topic
-from builder.render.markdown import MEDIA_ATTR, LinkContext, MarkdownRenderer
+from builder.render.engines import make_renderer
+from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
+from builder.render.theme import cover_html
 from builder.render.urls import absolute, relative
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
@@ -48,11 +51,19 @@ class Job:
 
 
 def pubdate(value: dt.datetime | None) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") if value else ""
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def day(value: dt.datetime | None) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%d") if value else ""
+    return clock.local(value).strftime("%Y-%m-%d") if value else ""
+
+
+def preview_badge(page: Page, now: dt.datetime) -> str | None:
+    """What zhuanti serve marks a page with: "draft" (草稿) or "scheduled" (定时发布, not yet published)."""
+    if page.meta.get("draft"):
+        return "draft"
+    at = page.meta.get("publish_at") or (page.date if page.kind == "detail" else None)
+    return "scheduled" if at and at > now else None
 
 
 def page_count(column: Column) -> int:
@@ -60,14 +71,16 @@ def page_count(column: Column) -> int:
 
 
 class PageRenderer:
-    def __init__(self, site: Site, media_html=None, minify: bool = True) -> None:
+    def __init__(self, site: Site, media_html=None, minify: bool = True, preview: bool = False) -> None:
         """``media_html(source_rel, alt, page_url) -> str | None`` renders a photo or video; it also
         has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
         self.site = site
         self.cfg = site.config
+        clock.configure(self.cfg.timezone)  # render workers started by spawn/forkserver begin with the default zone
         self.minify = minify
+        self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
-        self.markdown = MarkdownRenderer()
+        self.markdown = make_renderer(self.cfg.build.markdown_engine, self.cfg)  # sanitized unless unsafe_html
         self.templates = Templates(self.cfg, filters={"pubdate": pubdate, "day": day})
         self.by_url: dict[str, Page] = {p.url: p for p in site.all_pages()}
         self.topics = {t.slug: t for t in site.topics}
@@ -128,8 +141,10 @@ class PageRenderer:
             "canonical": absolute(self.cfg.base_url, job.page_url),
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
             "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
-            "site_pages": self.site.pages,
+            "site_pages": self.site.pages, "preview": self.preview,
+            "preview_badge": preview_badge(page, clock.now(self.cfg.timezone)) if self.preview else None,
         }
+        ctx["cover"] = cover_html(self, topic, page, job.page_url, recorded, url_to)
         if page.kind == "home":
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
             ctx["archived_topics"] = [t for t in self.site.topics if t.archived]
@@ -168,7 +183,8 @@ class PageRenderer:
             return "", ""
         lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url, self.site.links,
                          self.site.excluded, self.assets, self.media_sources,
-                         strict=self.cfg.build.source_link_errors == "error")
+                         # the preview marks a missing target as a broken link in the page instead of failing
+                         strict=self.cfg.build.source_link_errors == "error" and not self.preview)
         html, toc = self.markdown.render(page.body, lc)
         if lc.errors:
             if len(lc.errors) == 1:
@@ -190,7 +206,9 @@ class PageRenderer:
     def replace_media(self, m: re.Match, page: Page, page_url: str, recorded: dict, url_to) -> str:
         source = m.group(1)
         attrs = dict(ATTR.findall(m.group(0)))
-        html = self.media_html(source, attrs.get("alt", ""), page_url) if self.media_html else None
+        # the attribute is HTML-escaped already; the media snippet escapes it once more when written
+        alt = html_unescape(attrs.get("alt", ""))
+        html = self.media_html(source, alt, page_url) if self.media_html else None
         recorded["media:" + source] = self.media_html.key(source) if self.media_html else "absent"
         if html is None:  # the media step failed for it and has said so; keep the plain image
             return m.group(0)
@@ -221,11 +239,15 @@ class PageRenderer:
                      ("ColumnKeywords", ",".join(topic.config.tags or [topic.title])), ("ColumnType", "专题专栏")]
         elif page.kind == "home":
             tags += [("ColumnName", "首页"), ("ColumnType", "首页")]
+            if cfg.keywords:  # site.toml keywords
+                tags.append(("Keywords", ",".join(cfg.keywords)))
         elif page.kind in ("detail", "record"):
             tags += [("ArticleTitle", page.title), ("PubDate", pubdate(page.date)),
                      ("ContentSource", str(page.meta.get("source") or cfg.identity.organizer))]
-            if page.tags:
-                tags.append(("Keywords", ",".join(page.tags)))
+            keywords = list(page.meta.get("keywords") or []) + [t for t in page.tags if t not in
+                                                                 (page.meta.get("keywords") or [])]
+            if keywords:
+                tags.append(("Keywords", ",".join(keywords)))
             if page.summary:
                 tags.append(("Description", page.summary))
             if col:

@@ -17,6 +17,7 @@ import jinja2.meta
 from builder.content.loader import theme_dir
 from builder.errors import TemplateError
 from builder.i18n import tr
+from builder.render.theme import THEME_FILTERS
 from builder.resources import builtin_theme_dir
 
 
@@ -51,6 +52,7 @@ class Templates:
                 auto_reload=False,
             )
             env.globals.update(self.globals)
+            env.filters.update(THEME_FILTERS)
             env.filters.update(self.filters)
             self._envs[key] = env
         return env

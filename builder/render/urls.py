@@ -6,7 +6,11 @@ Pages link to each other with relative URLs so the site works under any deployme
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
+
+_SAFE = "/#?=&%:~+-_.!*'()"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/#?=&%:~+\-_.!*'()]")
 
 
 def relative(from_url: str, to: str) -> str:
@@ -22,7 +26,9 @@ def relative(from_url: str, to: str) -> str:
     rel = "/".join(parts) or "."
     if to == "" or to.endswith("/"):
         rel += "/"
-    return quote(rel, safe="/#?=&%:~+-_.!*'()")
+    if _NEEDS_QUOTING.search(rel) is None:  # the usual case; quote() costs more than the rest
+        return rel
+    return quote(rel, safe=_SAFE)
 
 
 def absolute(base_url: str, url: str) -> str:

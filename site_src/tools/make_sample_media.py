@@ -798,12 +798,11 @@ def make_photo(spec: PhotoSpec, dest: str, size: tuple[int, int], title: str) ->
 # ---------------------------------------------------------------- videos
 
 def ffmpeg_path() -> str:
-    """The ffmpeg the build uses (a system ffmpeg on PATH, else imageio-ffmpeg's static build)."""
-    if str(REPO) not in sys.path:  # run as a script: media_pipeline lives in this checkout
-        sys.path.insert(0, str(REPO))
-    from media_pipeline.ffmpeg import ffmpeg_exe
+    """imageio-ffmpeg's static build (a dependency, the same version everywhere): the sample clips
+    need ``-display_rotation`` (ffmpeg ≥ 6), which a distribution's ffmpeg (Debian 12: 5.1) lacks."""
+    import imageio_ffmpeg
 
-    return ffmpeg_exe()
+    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def container(name: str) -> str:

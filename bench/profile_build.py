@@ -1,0 +1,85 @@
+"""Profile a cold build of the benchmark corpus: where the time goes, per step and per function.
+
+    .venv/bin/python bench/profile_build.py [--pages 10000] [--top 40] [--pyinstrument]
+
+Builds bench/corpus/zhuanti-<pages>/ from scratch in this one process (``jobs=1``, so rendering is
+profiled too) under cProfile with a CPU clock (``time.process_time``): the figures stay meaningful
+on a machine that other work keeps busy. ``--pyinstrument`` adds pyinstrument's call tree (wall
+clock). Writes bench/results/profile-<pages>-<time>.txt and prints the per-step table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.util
+import io
+import os
+import pstats
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load_run():
+    spec = importlib.util.spec_from_file_location("bench_run", HERE / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=10000)
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--pyinstrument", action="store_true", help="also a pyinstrument call tree (wall clock)")
+    args = ap.parse_args()
+    run = _load_run()
+    os.environ["ZHUANTI_QUIET"] = "1"
+    root = run.make_corpus(args.pages, run.CORPUS / f"zhuanti-{args.pages}").resolve()
+    for rel in ("public", ".zhuanti-cache"):
+        shutil.rmtree(root / rel, ignore_errors=True)
+    from builder.build import BuildOptions, build_site
+
+    started = run.load_text()
+    profiler = cProfile.Profile(time.process_time)
+    tree = None
+    if args.pyinstrument:
+        from pyinstrument import Profiler
+
+        tree = Profiler(interval=0.005)
+        tree.start()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    profiler.enable()
+    report = build_site(root, BuildOptions(jobs=1))
+    profiler.disable()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    if tree is not None:
+        tree.stop()
+    pages = report.pages_written
+    out = io.StringIO()
+    out.write(f"cold build, {args.pages}-page corpus, jobs=1, one process: {pages} pages, wall {wall:.1f} s, "
+              f"CPU {cpu:.1f} s ({cpu / max(pages, 1) * 1000:.2f} ms CPU/page); {started} at start, "
+              f"{run.load_text()} at end\n\nsteps (wall, from the build report):\n")
+    for name, seconds in report.timings.items():
+        out.write(f"  {name:<10} {seconds:>8.2f} s  {seconds / wall * 100:>5.1f} %\n")
+    stats = pstats.Stats(profiler, stream=out)
+    out.write(f"\ntop {args.top} functions by own CPU time:\n")
+    stats.sort_stats("tottime").print_stats(args.top)
+    out.write(f"\ntop {args.top} by cumulative CPU time:\n")
+    stats.sort_stats("cumulative").print_stats(args.top)
+    if tree is not None:
+        out.write("\npyinstrument (wall clock):\n" + tree.output_text(unicode=False, color=False))
+    run.RESULTS.mkdir(parents=True, exist_ok=True)
+    path = run.RESULTS / f"profile-{args.pages}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.txt"
+    text = out.getvalue().replace(str(HERE.parent) + "/", "")
+    path.write_text(text, encoding="utf-8")
+    print(text.split("\ntop ")[0])
+    print(f"→ {path.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
