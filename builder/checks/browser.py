@@ -1300,7 +1300,8 @@ def merge_devices(per_device: list[tuple[Device, list[Finding]]]) -> list[Findin
     merged: dict[tuple, tuple[Finding, list[Device]]] = {}
     for device, found in per_device:
         for f in found:
-            key = (f.rule, f.severity, f.target, f.line)
+            # The advisory tap-target notice is one per page, whichever element it names first.
+            key = (f.rule, f.severity) if f.severity == "info" else (f.rule, f.severity, f.target, f.line)
             if key in merged:
                 merged[key][1].append(device)
             else:
