@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +67,7 @@ def timing(args) -> None:
         if not (public / "index.html").is_file():
             sys.exit("the sample site is not built: run 'make run' first (or pass --skip-site)")
         planned, seconds, (check, findings) = time_pass(public, None)
-        rows.append(("sample site, every page", check, planned, seconds, len(findings)))
+        rows.append(("sample site, every page", check, planned, seconds, findings))
         print(f"sample site done: {load()}")
     if not args.skip_corpus:
         from builder.build import BuildOptions, build_site
@@ -78,15 +79,16 @@ def timing(args) -> None:
             build_site(root, BuildOptions())
             print(f"corpus built in {time.perf_counter() - t0:.1f} s")
         planned, seconds, (check, findings) = time_pass(root / "public", args.sample)
-        rows.append((f"{args.pages}-page corpus, --sample {args.sample}", check, planned, seconds, len(findings)))
+        rows.append((f"{args.pages}-page corpus, --sample {args.sample}", check, planned, seconds, findings))
         print(f"corpus done: {load()}")
     print(f"\n{'run':<34} {'pages':>6} {'checked':>7} {'devices':>7} {'plan s':>7} {'total s':>8} "
           f"{'ms/page':>8} {'findings':>8}")
-    for name, check, planned, seconds, n in rows:
+    for name, check, planned, seconds, found in rows:
         print(f"{name:<34} {len(check.pages_to_check()):>6} {int(check.stats.get('pages', 0)):>7} "
               f"{len(check.devices):>7} {planned:>7.1f} {seconds:>8.1f} {check.stats.get('ms_per_page', 0):>8.0f} "
-              f"{n:>8}")
+              f"{len(found):>8}")
         print(f"  {check.note()}")
+        print("  findings by rule: " + ", ".join(f"{r} {n}" for r, n in Counter(f.rule for f in found).most_common()))
     print(f"end: {load()}")
 
 

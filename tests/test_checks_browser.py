@@ -541,3 +541,21 @@ def test_one_problem_on_several_devices_is_one_finding_naming_them():
     assert [f.message for f in merged] == [
         "在 360×640 安卓手机 屏幕上出现横向滚动（768×1024 平板 上同样存在）",
         "3 个可点击元素小于建议的 44×44px（768×1024 平板 上同样存在）"]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_default_theme_passes_on_every_device_and_in_its_elder_mode(tmp_path: Path):
+    """The theme and the check agree: no errors or warnings, and ?elder=1 switches html.elder on."""
+    from builder.build import BuildOptions, build_site
+    from tests.sitefactory import BASIC
+    from tests.sitefactory import write_site as write_source
+
+    write_source(tmp_path, BASIC)
+    build_site(tmp_path, BuildOptions())
+    check = BrowserCheck(tmp_path / "public", sample=1, timeout_ms=10000)
+    findings = list(check.finish())
+    assert [(f.page, f.rule, f.message) for f in findings if f.severity != "info"] == []
+    assert not [f for f in findings if f.rule == "mobile.elder-mode"]  # the mode was found and checked
+    assert check._elder_pages and all(check._elder_pages.values())
+    assert {"home", "nav", "column", "detail"} <= set(check.templates.values())
