@@ -757,6 +757,8 @@ class BrowserCheck:
             return findings
         axe_script = _axe_script()  # fail on a missing package before starting a browser
         async_playwright = _async_playwright()
+        ui.say(tr("浏览器检查：{n} 个页面 × {d} 种设备（{s}）", "browser check: {n} pages × {d} devices ({s})",
+                  n=len(jobs), d=len(self.devices), s=self.selection or tr("全部页面", "every page")))
         started = time.perf_counter()
         with serve_folder(self.root, self.url_prefix) as base_url, \
                 ui.progress(tr("浏览器检查", "browser check"), total=len(jobs)) as advance:
