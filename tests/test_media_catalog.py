@@ -181,8 +181,11 @@ def _render_index(tmp_path: Path, media: dict) -> str:
             '</title></head><body><main>{% block content %}{% endblock %}</main></body></html>')
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([
         jinja2.DictLoader({"base.html": base}), jinja2.FileSystemLoader(str(THEME / "templates"))]), autoescape=True)
+    from builder.render.theme import THEME_FILTERS
+
+    env.filters.update(THEME_FILTERS)  # the theme's own filters (public_tags hides internal tags)
     return env.get_template("media_index.html").render(
-        media=media, site={"title": "测试委员会"}, static=lambda p: "../../static/" + p)
+        media=media, site={"title": "测试委员会"}, topic=None, static=lambda p: "../../static/" + p)
 
 
 def test_media_index_template_renders_groups_tags_and_snippets(tmp_path):

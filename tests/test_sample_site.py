@@ -169,7 +169,9 @@ def test_the_sample_site_stays_clean_after_the_exhibition_ends(sample, tmp_path)
 
     from builder.checks.base import HtmlDoc
     from builder.checks.site import SiteCheck
-    from builder.content.frontmatter import CST
+    from builder.clock import get_zone
+
+    CST = get_zone("Asia/Shanghai")
 
     root = tmp_path / "site"
     shutil.copytree(sample["root"], root, ignore=shutil.ignore_patterns("public"))
@@ -194,7 +196,9 @@ def test_pages_built_before_the_end_and_checked_after_it_need_a_rebuild(sample, 
     import datetime as dt
 
     from builder.checks.site import SiteCheck
-    from builder.content.frontmatter import CST
+    from builder.clock import get_zone
+
+    CST = get_zone("Asia/Shanghai")
 
     root = tmp_path / "site"
     shutil.copytree(sample["root"], root, ignore=shutil.ignore_patterns("public"))
