@@ -224,7 +224,8 @@ def main() -> None:
             k = pages / first_pages
             t = steps["cold"]["median_s"] / first["cold"]["median_s"] / k
             m = (steps["cold"]["peak_mb"] / first["cold"]["peak_mb"] / k) if steps["cold"]["peak_mb"] else float("nan")
-            print(f"  {pages} pages: cold time ×{t:.2f}, peak memory ×{m:.2f} per page")
+            c = steps["cold"]["cpu_median_s"] / max(first["cold"]["cpu_median_s"], 1e-9) / k
+            print(f"  {pages} pages: cold wall time ×{t:.2f}, CPU time ×{c:.2f}, peak memory ×{m:.2f} per page")
 
 
 if __name__ == "__main__":
