@@ -102,7 +102,12 @@ def start_preview(root: Path, *, channels=CHANNELS, base_path: str = "/", step_m
                   reload_url: str | None = None) -> Preview:
     session = PreviewSession(root, load_site_config(root))
     session.reload_url = reload_url
-    session.rebuild(None)
+    # On a thread of its own, as serve does it: the browser tests' thread runs Playwright's event loop,
+    # and a build may run one (the search index) itself.
+    first = threading.Thread(target=session.rebuild)
+    first.start()
+    first.join()
+    assert session.outcome.ok, [p.to_dict() for p in session.outcome.problems]
     sockets = bind("127.0.0.1", 0)
     outcomes: list[Outcome] = []
     server = PreviewServer(session, sockets, base_path=base_path, channels=channels, step_ms=step_ms,
