@@ -169,6 +169,7 @@ def memory(root: Path, edits: int, marks: tuple[int, ...]) -> dict[int, int]:
     server = Server(root)
     source, _ = detail_page(root)
     rss = {0: server.rss_kib()}
+    print(f"RSS after 0 edits: {rss[0] / 1024:.1f} MiB ({load()})", flush=True)
     try:
         since = server.poll(0, hello=True)["hello"]["version"]
         for i in range(1, edits + 1):
@@ -180,6 +181,7 @@ def memory(root: Path, edits: int, marks: tuple[int, ...]) -> dict[int, int]:
                     break
             if i in marks:
                 rss[i] = server.rss_kib()
+                print(f"RSS after {i} edits: {rss[i] / 1024:.1f} MiB ({load()})", flush=True)
     finally:
         server.stop()
     return rss
@@ -216,7 +218,7 @@ def main() -> None:
             print(load())
         rss = {}
         if args.rss_edits:
-            marks = tuple(m for m in (100, 250, 500, args.rss_edits) if m <= args.rss_edits)
+            marks = tuple(m for m in (50, 100, 250, 500, args.rss_edits) if m <= args.rss_edits)
             rss = memory(sample, args.rss_edits, marks)
             print(load())
     print()
