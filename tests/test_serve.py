@@ -516,6 +516,25 @@ def test_long_polling_answers_at_once_with_what_was_missed_and_waits_otherwise(p
     assert json.loads(answer[0][2])["message"]["version"] == 3
 
 
+def upgrade(port: int, origin: str, forwarded_host: str | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": origin}
+    if forwarded_host:
+        headers["X-Forwarded-Host"] = forwarded_host
+    conn.request("GET", "/_zhuanti/ws", headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_the_websocket_refuses_pages_of_other_sites(preview):
+    p = preview()
+    assert upgrade(p.port, f"http://127.0.0.1:{p.port}") == 101
+    assert upgrade(p.port, "https://evil.example") == 403
+    assert upgrade(p.port, "https://cms.example.gov.cn", forwarded_host="cms.example.gov.cn") == 101
+
+
 def test_a_channel_left_out_answers_404_like_a_blocking_proxy(preview):
     p = preview(channels=("sse", "poll"))
     assert p.get("/_zhuanti/ws")[0] == 404
