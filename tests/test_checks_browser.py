@@ -559,3 +559,20 @@ def test_the_default_theme_passes_on_every_device_and_in_its_elder_mode(tmp_path
     assert not [f for f in findings if f.rule == "mobile.elder-mode"]  # the mode was found and checked
     assert check._elder_pages and all(check._elder_pages.values())
     assert {"home", "nav", "column", "detail"} <= set(check.templates.values())
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_page_that_hangs_after_loading_runs_out_of_its_budget_and_the_run_goes_on(tmp_path: Path):
+    write_site(tmp_path, {
+        "late.html": page("加载后卡死", "<h1>加载后卡死</h1>"
+                         "<script>addEventListener('load', () => setTimeout(() => { while (true) {} }, 0))</script>"),
+        "ok.html": page("正常", "<h1>正常</h1><img src=a.png>"),
+    })
+    check = BrowserCheck(tmp_path, pages=["late.html", "ok.html"], devices=parse_devices("360"), timeout_ms=2000,
+                         elder=False, contexts=1)
+    findings = list(check.finish())
+    [late] = [f for f in findings if f.page == "late.html"]
+    assert late.rule == "mobile.load-failed" and late.severity == "error"
+    assert late.message.startswith("页面在规定时间（12.0 秒）内未加载完成或未完成检查")
+    assert [f.rule for f in findings if f.page == "ok.html"] == ["a11y.image-alt"]  # fresh tabs after the hang

@@ -916,7 +916,9 @@ class _Worker:
         except ZhuantiError:
             raise
         except Exception as exc:  # a broken page must not end the run
-            finding = _load_failed(job.rel, exc, self.check.timeout_ms)
+            # asyncio's TimeoutError is the whole page's budget running out; Playwright's is one load's.
+            limit_ms = budget * 1000 if isinstance(exc, TimeoutError) else self.check.timeout_ms
+            finding = _load_failed(job.rel, exc, int(limit_ms))
             await self.close()
             try:
                 await self.start()
@@ -969,7 +971,7 @@ class _Worker:
             except Exception as exc:
                 # A script or <meta http-equiv=refresh> sent the tab elsewhere: what is on screen
                 # now is another page, so measuring it would blame this one.
-                if not isinstance(exc, _Navigated) and "context was destroyed" not in str(exc):
+                if "context was destroyed" not in str(exc):
                     raise
                 return [await self._redirect_finding(tab, url, rel)]
         check.by_device[rel] = {d.key: f for d, f in per_device}
@@ -1092,10 +1094,6 @@ def _axe_script() -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-class _Navigated(Exception):
-    """The page replaced itself with another one while it was being checked."""
 
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
