@@ -964,7 +964,8 @@ class _Worker:
                         page_level += axe_findings(rel, axe["violations"], source,
                                                    zoom_locked=any(f.rule == "mobile.viewport" for f in page_level))
                     per_device.append((device, found))
-                    shown = found + (page_level if gi == 0 and di == 0 else [])
+                    # Notices (info) neither earn a page its pictures nor get outlined.
+                    shown = [f for f in found + (page_level if gi == 0 and di == 0 else []) if f.severity != "info"]
                     reason = check.wants_shot(job, device, shown, shot_state)
                     if reason:
                         await self._screenshot(tab, job, device, shown, reason)
