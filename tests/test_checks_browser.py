@@ -522,6 +522,11 @@ def test_html_report_shows_screenshots_and_reads_well_at_360px(tmp_path: Path, m
         assert "红框：body > div.banner" in outlined.first.inner_text()
         assert tab.locator('section.page[data-page="wide.html"] figure.shot img').first.evaluate(
             "e => e.complete && e.naturalWidth > 0")
+        # huge.html is its template's example: its section points to that row instead of repeating it
+        example = tab.locator('section.page[data-page="huge.html"]')
+        assert example.locator("figure.shot").count() == 0
+        assert example.locator(".shots-link a").get_attribute("href") == "#tpl-page@0"
+    assert text.count("data:image/jpeg;base64,") == 4 + 1  # no picture twice: 4 template shots, wide.html at 360
 
 
 def test_zoom_lock_is_read_from_the_viewport_content():

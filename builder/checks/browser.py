@@ -608,7 +608,7 @@ class _Job:
 
 MAX_FINDING_SHOT_PAGES = 30   # pages with findings that get screenshots (the report stays a few MB)
 SHOT_MAX_WIDTH = 480          # px; wider screenshots (desktop, overflow) are scaled down
-SHOT_QUALITY = 62
+SHOT_QUALITY = 50
 ELDER_PARAM = "elder=1"
 # The theme's documented hook (docs/browser-checks.md): the page in 适老化 mode has data-elder on <html>.
 _ELDER_ACTIVE_JS = """() => { const de = document.documentElement, b = document.body;
