@@ -543,7 +543,9 @@ def template_screenshots(shots: Sequence) -> str:
     if not by_template:
         return ""
     rows = []
-    for template, group in sorted(by_template.items()):
+    order = ("home", "nav", "column", "detail", "record", "media", "site")  # a visitor's way in, then the rest
+    for template, group in sorted(by_template.items(),
+                                  key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])):
         group.sort(key=lambda s: s.device.width)
         figures = "".join(_shot_figure(s, s.device.label) for s in group)
         rows.append(f'<div class="tpl-row" id="tpl-{_e(template)}" data-template="{_e(template)}"><h3>{_e(tr("模板", "template"))} '
