@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-APT_PKGS := chromium fonts-noto-cjk openssh-server rsync
+APT_PKGS := chromium fonts-noto-cjk openssh-server rsync ffmpeg
 
 .PHONY: run test bench bench-all bench-peers peer-packages lint clean system-packages screenshots
 
