@@ -438,6 +438,11 @@ class BrowserSession:
         return self.probe(page)["overflow"]
 
 
+def chromium_path(chromium: str | None = None) -> str:
+    """The Chromium to drive: the one given, else ``$ZHUANTI_CHROMIUM``, else Debian's."""
+    return chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+
+
 def _require_chromium(chromium: str) -> None:
     if not Path(chromium).exists():
         raise ConfigError(
@@ -480,13 +485,14 @@ def _sync_playwright():
 
 
 @contextmanager
-def open_browser(root: Path | None = None, *, chromium: str = CHROMIUM, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+def open_browser(root: Path | None = None, *, chromium: str | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  url_prefix: str = "/") -> Iterator[BrowserSession]:
-    """Chromium plus (when ``root`` is given) a local server for ``root`` at ``url_prefix``;
-    closes both on exit.
+    """Chromium (``chromium``, else ``$ZHUANTI_CHROMIUM``, else /usr/bin/chromium) plus (when
+    ``root`` is given) a local server for ``root`` at ``url_prefix``; closes both on exit.
 
     ``with open_browser(public) as b: b.screenshot("index.html", tmp_path / "home.png")``
     """
+    chromium = chromium_path(chromium)
     _require_chromium(chromium)
     sync_playwright = _sync_playwright()
     with _serve_optional(root, url_prefix) as base_url, sync_playwright() as playwright:
@@ -671,7 +677,7 @@ class BrowserCheck:
         self.want_screenshots = screenshots
         self.contexts = contexts or DEFAULT_CONTEXTS
         self.elder = elder
-        self.chromium = chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+        self.chromium = chromium_path(chromium)
         self.timeout_ms = timeout_ms
         self.url_prefix = url_prefix
         self.stats: dict[str, float] = {}
