@@ -27,6 +27,7 @@ from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
 from builder.media import check_executor, process_media
+from builder.notes import fresh_notes
 from builder.output import check_output_folder, discard, new_staging, swap_in
 from builder.render.pages import Job, PageRenderer, day, page_count
 from builder.render.urls import absolute
@@ -255,7 +256,7 @@ class Builder:
             raise ConfigError(tr("没有名为 {s} 的专题（现有：{a}）", "no topic named {s} (there are: {a})",
                                  s="、".join(unknown), a=", ".join(t.slug for t in site.topics)), "--topic")
         self.report.warnings.extend(site.warnings)
-        self.report.notes.extend(site.notes)
+        self.report.notes.extend(fresh_notes(self.cfg.root, self.cfg.cache_dir, site.notes))  # once per file version
         self.site = site
         previous = {} if self.opts.clean else self.state.load()
         media_html, media_files = self.step("media", self.process_media)
