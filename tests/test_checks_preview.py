@@ -273,3 +273,10 @@ def test_the_same_broken_link_twice_marks_both_elements(site, matcher, out):
     assert [f.rule for f in findings] == ["link.broken", "link.broken"]
     tree = _tree(mark_findings(html, findings))
     assert [a.text() for a in tree.css(f'a[{ATTR}="link.broken"]')] == ["一", "二"]
+
+
+def test_a_known_file_list_is_used_instead_of_scanning_the_folder(site, matcher, out):
+    html = page('<p><a href="../x/">新页</a> <a href="../a/">旧页</a></p>')
+    files = {"news/x/index.html", "assets/site.css"}  # what the caller knows the folder holds
+    found = fast_findings(html, "news/b/index.html", site=site, matcher=matcher, root=out, files=files)
+    assert [f.target for f in found if f.rule == "link.broken"] == ["../a/"]

@@ -13,9 +13,13 @@ from builder.cli import main
 from tests.publish_helpers import (
     Sshd,
     edit_and_rebuild,
+    live,
     pinned_now,  # noqa: F401 - autouse fixture
+    public_tree,
+    publish_killing_server,
     site_with_targets,
     start_sshd,
+    tree,
     zhuanti,
 )
 
@@ -34,18 +38,6 @@ def ssh_target(server: Sshd, remote: Path, extra: str = "") -> str:
 
 def keyed(server: Sshd, remote: Path, extra: str = "") -> str:
     return ssh_target(server, remote, f'identity_file = "{server.client_key}"\n{extra}')
-
-
-def live(www: Path) -> Path:
-    return www / os.readlink(www / "current")
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def public_tree(root: Path) -> dict[str, bytes]:
-    return {k: v for k, v in tree(root / "public").items() if not k.startswith(".zhuanti/")}
 
 
 @pytest.mark.parametrize("transfer", ["rsync", "sftp"])
@@ -152,34 +144,12 @@ def test_bad_ssh_config_values_are_named(sshd, tmp_path, capsys):
 
 def test_server_killed_mid_upload_then_rerun_finishes(sshd, tmp_path, capsys):
     www = tmp_path / "remote" / "www"
-    many = {f"topics/demo/news/files/f{i:03}.txt": f"附件 {i}\n" * 50 for i in range(150)}
     root = site_with_targets(tmp_path / "site", keyed(sshd, www, 'transfer = "sftp"\n'))
     assert zhuanti(capsys, root, "publish", "web")[0] == 0
     first = live(www)
     before = tree(first)
-    for rel, text in many.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    edit_and_rebuild(root, "topics/demo/news/a.md", "\n新的一段。\n")
-
-    from builder.publish.command import publish_command
-
-    seen = []
-
-    def kill_after_ten(path: str, size: int) -> None:
-        seen.append(path)
-        if len(seen) == 10:
-            sshd.stop()
-
-    class Args:
-        target, dry_run, force, allow_deletes, prune_foreign = "web", False, False, False, False
-
-    Args.root = root
-    from builder.errors import PublishError
-
-    with pytest.raises(PublishError) as caught:
-        publish_command(Args, on_file=kill_after_ten)
-    assert "connection to [127.0.0.1]:" in str(caught.value) and "was not switched" in str(caught.value)
+    error = publish_killing_server(root, "web", sshd)
+    assert "connection to [127.0.0.1]:" in str(error) and "was not switched" in str(error)
     assert live(www) == first and tree(first) == before  # the previous release still serves
 
     sshd.start()

@@ -645,7 +645,8 @@ _UNOUTLINE_JS = """() => { document.querySelectorAll('[data-zhuanti-outline]').f
 
 class BrowserCheck:
     """``mobile.*`` and ``a11y.*``: each page loaded in Chromium and measured on every device,
-    axe-core once (on the first device), script errors, the 适老化 mode at phone width.
+    axe-core once (on the first device), script errors; the 适老化 mode (a theme feature) at phone
+    width on the first checked page of each template.
 
     ``finish()`` does the work in one browser with ``contexts`` pages in flight at once. The
     pages are ``pages``, else those ``page()`` recorded, else every HTML file under ``root``;
@@ -756,6 +757,8 @@ class BrowserCheck:
             return findings
         axe_script = _axe_script()  # fail on a missing package before starting a browser
         async_playwright = _async_playwright()
+        ui.say(tr("浏览器检查：{n} 个页面 × {d} 种设备（{s}）", "browser check: {n} pages × {d} devices ({s})",
+                  n=len(jobs), d=len(self.devices), s=self.selection or tr("全部页面", "every page")))
         started = time.perf_counter()
         with serve_folder(self.root, self.url_prefix) as base_url, \
                 ui.progress(tr("浏览器检查", "browser check"), total=len(jobs)) as advance:
@@ -804,14 +807,16 @@ class BrowserCheck:
             return [Finding(
                 "mobile.elder-mode", "info", missing[0],
                 tr("未检查适老化模式：页面打开 ?{q} 后没有进入适老化模式（<html> 上没有 data-elder），"
-                   "共 {n} 个页面", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
-                   "switch it on (no data-elder on <html>); {n} pages", q=ELDER_PARAM, n=len(missing)),
+                   "共试了 {n} 个页面（每个模板一页）", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
+                   "switch it on (no data-elder on <html>); {n} pages tried", q=ELDER_PARAM, n=len(missing)),
                 suggestion=tr("主题应支持 ?elder=1 并在 <html> 上加 data-elder（见 docs/browser-checks.md）",
                               "the theme should honour ?elder=1 and set data-elder on <html> "
                               "(see docs/browser-checks.md)"))]
         return [Finding("mobile.elder-mode", "info", rel,
-                        tr("本页打开 ?{q} 后没有进入适老化模式，其他页面可以", "with ?{q} this page does not switch "
-                           "to the elderly-friendly mode; other pages do", q=ELDER_PARAM)) for rel in missing]
+                        tr("本页（模板 {t}）打开 ?{q} 后没有进入适老化模式，其他模板的页面可以",
+                           "with ?{q} this page (template {t}) does not switch to the elderly-friendly mode; "
+                           "pages of other templates do", q=ELDER_PARAM, t=self.templates.get(rel, "?")))
+                for rel in missing]
 
     def note(self) -> str:
         """One line for the report: pages and devices checked, how they were chosen, the cost."""
@@ -904,7 +909,7 @@ class _Worker:
     async def check_guarded(self, job: _Job) -> list[Finding]:
         """``check`` within a time budget; a page that hangs or crashes the tab is a finding and
         the worker starts over with fresh tabs."""
-        loads = len(self.check.groups) + (1 if self.check.elder else 0)
+        loads = len(self.check.groups) + (1 if self.check.elder and job.representative else 0)
         budget = self.check.timeout_ms / 1000 * loads + 10
         try:
             return await asyncio.wait_for(self.check_page(job), budget)
@@ -969,7 +974,7 @@ class _Worker:
                 return [await self._redirect_finding(tab, url, rel)]
         check.by_device[rel] = {d.key: f for d, f in per_device}
         out = merge_devices(per_device) + page_level
-        if check.elder:
+        if check.elder and job.representative:
             out += await self._elder(rel, url, source)
         return out + console_findings(rel, self.events, url, source)
 
@@ -1297,7 +1302,8 @@ def merge_devices(per_device: list[tuple[Device, list[Finding]]]) -> list[Findin
     merged: dict[tuple, tuple[Finding, list[Device]]] = {}
     for device, found in per_device:
         for f in found:
-            key = (f.rule, f.severity, f.target, f.line)
+            # The advisory tap-target notice is one per page, whichever element it names first.
+            key = (f.rule, f.severity) if f.severity == "info" else (f.rule, f.severity, f.target, f.line)
             if key in merged:
                 merged[key][1].append(device)
             else:

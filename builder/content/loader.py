@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from builder import clock
 from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, confine, load_topic_config
@@ -37,6 +38,8 @@ class LoadOptions:
     future: bool = False
     topics: list[str] | None = None  # None = all
     now: dt.datetime | None = None
+    # The engine's parse cache (builder.engine_sources.SourceCache): unchanged files are not parsed again.
+    sources: Any = None
 
 
 def theme_dir(site: SiteConfig) -> Path:
@@ -134,7 +137,8 @@ class Loader:
 
     def read_page(self, path: Path, kind: str, url: str, keys=frontmatter.PAGE_KEYS, **extra) -> Page | None:
         try:
-            fm = frontmatter.parse(frontmatter.read_text(path), path, keys)
+            fm = self.opts.sources.front_matter(path, keys) if self.opts.sources else \
+                frontmatter.parse(frontmatter.read_text(path), path, keys)
         except ContentError as exc:
             self.errors.append(exc)
             return None
@@ -353,7 +357,8 @@ class Loader:
         for key, value in (("slug_field", slug_field), ("title_field", title_field)):
             if not value:
                 raise ContentError(tr("数据栏目必须声明 {k}", "a data column must declare {k}", k=key), src, field=key)
-        source = load_records(data_path, sheet=meta.get("sheet"), field_source=src)
+        source = self.opts.sources.records(data_path, sheet=meta.get("sheet"), field_source=src) \
+            if self.opts.sources else load_records(data_path, sheet=meta.get("sheet"), field_source=src)
         self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])

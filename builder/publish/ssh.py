@@ -279,6 +279,15 @@ class SshOps(FolderOps):
             out[parts[i].decode("utf-8", "surrogateescape")] = (int(parts[i + 1]), float(parts[i + 2]))
         return out
 
+    def sizes(self, base: str, paths: list[str]) -> dict[str, int]:
+        if len(paths) > 50:  # one listing beats a round trip per file
+            return super().sizes(base, paths)
+        out = {}
+        for rel in paths:
+            with contextlib.suppress(FileNotFoundError):
+                out[rel] = int(self.sftp.stat(f"{self._abs(base)}/{rel}").st_size or 0)
+        return out
+
     def clone_tree(self, src: str, dst: str) -> bool:
         s, d = shlex.quote(self._abs(src)), shlex.quote(self._abs(dst))
         try:
