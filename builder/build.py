@@ -34,6 +34,7 @@ from builder.i18n import tr
 from builder.lock import SiteLock
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
 from builder.media import MediaHtml, check_executor, process_media
+from builder.notes import fresh_notes
 from builder.output import Sink, check_output_folder, recover
 from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, day, make_templates
@@ -194,7 +195,7 @@ class Builder:
             raise ConfigError(tr("没有名为 {s} 的专题（现有：{a}）", "no topic named {s} (there are: {a})",
                                  s="、".join(unknown), a=", ".join(t.slug for t in site.topics)), "--topic")
         self.report.warnings.extend(site.warnings)
-        self.report.notes.extend(site.notes)
+        self.report.notes.extend(fresh_notes(self.cfg.root, self.cfg.cache_dir, site.notes))  # once per file version
         self.site = site
         media_html, media_files = self.step("media", self.process_media)
         if media_html is not None:  # renditions are known to the reverse index by their source
@@ -291,7 +292,7 @@ class Builder:
 
     def reuse_all(self, stats: list[tuple], meta: dict[str, str]) -> None:
         self.report.warnings.extend(json.loads(meta.get("warnings", "[]")))
-        self.report.notes.extend(json.loads(meta.get("notes", "[]")))
+        self.report.notes.extend(fresh_notes(self.cfg.root, self.cfg.cache_dir, json.loads(meta.get("notes", "[]"))))
         media = int(meta.get("media", "0"))
         if media:
             from media_pipeline.library import MediaReport

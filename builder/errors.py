@@ -32,14 +32,18 @@ class ZhuantiError(Exception):
         """``file:line`` / ``file, sheet S, row R, field F`` in the user's language."""
         if not self.path:
             return ""
-        parts = [_shown(self.path) + (f":{self.line}" if self.line else "")]
+        return ", ".join([_shown(self.path) + (f":{self.line}" if self.line else ""), *self.cell()])
+
+    def cell(self) -> list[str]:
+        """Where in a data file: sheet, row (as Excel numbers them), field — those that are known."""
+        parts = []
         if self.sheet:
             parts.append(tr("工作表 {s}", "sheet {s}", s=self.sheet))
         if self.row:
             parts.append(tr("第 {r} 行", "row {r}", r=self.row))
         if self.field and not self.path.endswith(self.field):  # "site_src/assets" names itself already
             parts.append(tr("字段 “{f}”", "field '{f}'", f=self.field))
-        return ", ".join(parts)
+        return parts
 
     def __str__(self) -> str:
         loc = self.location()

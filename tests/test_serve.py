@@ -102,7 +102,12 @@ def start_preview(root: Path, *, channels=CHANNELS, base_path: str = "/", step_m
                   reload_url: str | None = None) -> Preview:
     session = PreviewSession(root, load_site_config(root))
     session.reload_url = reload_url
-    session.rebuild(None)
+    # On a thread of its own, as serve does it: the browser tests' thread runs Playwright's event loop,
+    # and a build may run one (the search index) itself.
+    first = threading.Thread(target=session.rebuild)
+    first.start()
+    first.join()
+    assert session.outcome.ok, [p.to_dict() for p in session.outcome.problems]
     sockets = bind("127.0.0.1", 0)
     outcomes: list[Outcome] = []
     server = PreviewServer(session, sockets, base_path=base_path, channels=channels, step_ms=step_ms,
@@ -271,6 +276,19 @@ def test_an_empty_file_is_pointed_out_and_the_server_survives(preview):
     assert p.page("demo/news/c/").css_first(f"#{OVERLAY_ID}") is None
 
 
+def test_a_bad_row_in_a_data_file_is_shown_with_its_row_and_field(preview):
+    index = ("---\ntitle: 行政许可结果\ndata: records.csv\nslug_field: 许可编号\ntitle_field: 项目名称\n"
+             "required: [许可编号, 项目名称]\n---\n")
+    p = preview({**BASIC, "topics/demo/xuke/_index.md": index,
+                 "topics/demo/xuke/records.csv": "许可编号,项目名称\nA-1,甲项目\n"})
+    assert p.page("demo/xuke/a-1/").css_first("h1") is not None
+    p.write("topics/demo/xuke/records.csv", "许可编号,项目名称\nA-1,甲项目\nA-2,\n")
+    assert not p.wait_rebuilds(1).ok
+    overlay = p.page("demo/xuke/a-1/").css_first(f"#{OVERLAY_ID}")
+    assert "topics/demo/xuke/records.csv" in overlay.text() and "第 3 行" in overlay.text()
+    assert "字段 “项目名称”" in overlay.text()
+
+
 def test_the_overlay_speaks_english_with_lang_en(preview, monkeypatch):
     monkeypatch.setenv("ZHUANTI_LANG", "en")
     p = preview()
@@ -294,6 +312,19 @@ def test_deleting_a_linked_page_marks_the_broken_link_on_the_pages_that_link_to_
     assert "topics/demo/news/a.md" in item.text() and "第 6 行" in item.text()  # the source file and line
 
 
+@pytest.mark.xfail(reason="the build does not yet record a link to a missing .md as a dependency, so the "
+                          "linking page is not re-rendered when the target appears (issue 7 item 1, engine)")
+def test_a_link_to_a_page_not_written_yet_is_marked_until_the_page_exists(preview):
+    p = preview()
+    p.write("topics/demo/news/c.md", md("丙新闻", "见[新页](fresh.md)。", date="2026-01-01"))
+    p.wait_rebuilds(1)
+    assert finding(p.page("demo/news/c/"), "link.broken")
+    p.write("topics/demo/news/fresh.md", md("新页", date="2026-01-05"))
+    p.wait_rebuilds(2)
+    tree = p.page("demo/news/c/")
+    assert not finding(tree, "link.broken") and tree.css_first('a[href="../fresh/"]') is not None
+
+
 def test_renaming_a_column_folder_moves_its_pages(preview):
     p = preview()
     (p.root / "topics/demo/policy").rename(p.root / "topics/demo/rules")
@@ -305,10 +336,14 @@ def test_renaming_a_column_folder_moves_its_pages(preview):
 
 
 def test_a_burst_of_200_changes_is_one_rebuild(preview):
-    # A quiet period of 300 ms closes a batch (50 ms by default): generous for a loaded test machine.
-    p = preview(step_ms=300)
+    # A quiet period of 500 ms closes a batch (50 ms by default): generous for a loaded test machine.
+    p = preview(step_ms=500)
+    staged = p.root / "staged"  # outside the watched folders
+    staged.mkdir()
     for i in range(200):
-        p.write(f"topics/demo/news/n{i:03d}.md", md(f"批量{i}", date="2026-02-01"))
+        (staged / f"n{i:03d}.md").write_text(md(f"批量{i}", date="2026-02-01"), encoding="utf-8")
+    for i in range(200):  # as a copy or a checkout lands them: 200 files in a burst
+        (staged / f"n{i:03d}.md").rename(p.root / f"topics/demo/news/n{i:03d}.md")
     outcome = p.wait_rebuilds(1)
     assert outcome.ok and "demo/news/n199/index.html" in outcome.changed
     assert len(p.session.last_changed) == 200
@@ -429,6 +464,13 @@ def test_hub_merges_what_a_client_missed():
     assert hub.since(3)["all"] and hub.since(3)["overlay"] == ""
 
 
+def test_a_site_wide_change_reloads_every_page_without_listing_them():
+    few = Outcome(2, ok=True, changed=["a/index.html"]).message()
+    assert few["changed"] == ["a/index.html"] and not few["all"]
+    many = Outcome(3, ok=True, changed=[f"p{i}/index.html" for i in range(5000)]).message()
+    assert many["changed"] == [] and many["all"]
+
+
 def read_events(port: int, path: str, count: int) -> list[dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
     conn.request("GET", path)
@@ -472,6 +514,25 @@ def test_long_polling_answers_at_once_with_what_was_missed_and_waits_otherwise(p
     p.write("site_src/about.md", md("关于本站"))
     waiter.join(WAIT)
     assert json.loads(answer[0][2])["message"]["version"] == 3
+
+
+def upgrade(port: int, origin: str, forwarded_host: str | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": origin}
+    if forwarded_host:
+        headers["X-Forwarded-Host"] = forwarded_host
+    conn.request("GET", "/_zhuanti/ws", headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_the_websocket_refuses_pages_of_other_sites(preview):
+    p = preview()
+    assert upgrade(p.port, f"http://127.0.0.1:{p.port}") == 101
+    assert upgrade(p.port, "https://evil.example") == 403
+    assert upgrade(p.port, "https://cms.example.gov.cn", forwarded_host="cms.example.gov.cn") == 101
 
 
 def test_a_channel_left_out_answers_404_like_a_blocking_proxy(preview):

@@ -130,7 +130,9 @@ def test_a_page_under_a_proxy_prefix_reloads(preview, tab):
     from playwright.sync_api import expect
 
     p = preview(base_path="/preview/")
+    p.session.reload_url = p.url + "_zhuanti/"  # --reload-url: the channel named absolutely
     tab.goto(p.url + "demo/news/a/")
+    assert tab.locator("script[data-reload]").get_attribute("data-reload") == p.url + "_zhuanti/"
     connected(tab, "ws")
     p.write("topics/demo/news/a.md", md("甲新闻（代理）", date="2026-01-03"))
     expect(tab.locator("h1")).to_have_text("甲新闻（代理）", timeout=TIMEOUT)

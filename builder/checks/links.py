@@ -307,7 +307,10 @@ def is_blank_link(node) -> bool:
 class LinkCheck:
     """Internal targets, fragments, blank-title links, mixed content and the external-domain policy."""
 
-    def __init__(self, root: Path, manifest: dict | None, site: SiteConfig | None) -> None:
+    def __init__(self, root: Path, manifest: dict | None, site: SiteConfig | None,
+                 files: Iterable[str] | None = None) -> None:
+        """``files``: the folder's files (posix, NFC, relative to ``root``) when the caller already
+        knows them (zhuanti serve keeps the list up to date between rebuilds); else ``root`` is scanned."""
         self.root = Path(root)
         self.origin = SiteOrigin.of(site, manifest)
         self.base_origin = SiteOrigin(self.origin.host or PLACEHOLDER_HOST, self.origin.prefix, self.origin.https)
@@ -328,6 +331,13 @@ class LinkCheck:
         self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
         self._ids: dict[str, frozenset[str]] = {}
         self._pending: list[_PendingAnchor] = []
+        if files is not None:
+            self._files = set(files)
+            for f in self._files:
+                parent = f.rpartition("/")[0]
+                while parent and parent not in self._dirs:
+                    self._dirs.add(parent)
+                    parent = parent.rpartition("/")[0]
 
     # -- the folder -------------------------------------------------------------------------------
 

@@ -46,18 +46,22 @@ class FastChecks:
     """
 
     def __init__(self, root: Path, *, site: SiteConfig | None, matcher: WordMatcher | None,
-                 manifest: dict | None = None) -> None:
+                 manifest: dict | None = None, files: Iterable[str] | None = None) -> None:
         self.root = Path(root)
         # The manifest names each page's source file, so link messages say where to fix them.
-        self.links = LinkCheck(self.root, manifest if manifest is not None else {}, site)
+        # ``files`` (the folder's files, when the caller keeps that list) spares a scan of the folder.
+        self.links = LinkCheck(self.root, manifest if manifest is not None else {}, site, files=files)
         self.words: WordCheck | None = None
         if matcher is not None:
             self.words = WordCheck(None)
             self.words.matcher = matcher  # a cached_property: the instance value wins over loading the lists
         self.site = SiteCheck(site, None)
 
-    def page(self, page_rel: str, html: str) -> list[Finding]:
-        """Findings of one page (``page_rel`` under the output folder; ``html`` as served)."""
+    def page(self, page_rel: str, html: str, source: str | None = None) -> list[Finding]:
+        """Findings of one page (``page_rel`` under the output folder; ``html`` as served; ``source``
+        its source file, named in link messages, when the manifest given to the constructor did not)."""
+        if source:
+            self.links.sources[page_rel] = source
         doc = memory_doc(self.root, page_rel, html)
         findings = list(self.links.page(doc))
         findings.extend(self.links.finish())  # anchors on other pages, read from the folder
@@ -74,9 +78,10 @@ def memory_doc(root: Path, page_rel: str, html: str) -> HtmlDoc:
 
 
 def fast_findings(html: str, page_rel: str, *, root: Path, site: SiteConfig | None,
-                  matcher: WordMatcher | None, manifest: dict | None = None) -> list[Finding]:
+                  matcher: WordMatcher | None, manifest: dict | None = None,
+                  files: Iterable[str] | None = None) -> list[Finding]:
     """Findings of one rendered page of the output folder ``root`` (see ``FastChecks``)."""
-    return FastChecks(root, site=site, matcher=matcher, manifest=manifest).page(page_rel, html)
+    return FastChecks(root, site=site, matcher=matcher, manifest=manifest, files=files).page(page_rel, html)
 
 
 def source_line(text: str, finding: Finding) -> int | None:

@@ -21,7 +21,7 @@ from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
 from builder.errors import BuildFailed, ConfigError, ContentError, ZhuantiError
 from builder.i18n import tr
 from builder.resources import builtin_theme_dir
-from media_pipeline import IMAGE_EXTS, MEDIA_EXTS
+from media_pipeline import MEDIA_EXTS
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "topic.toml"}
 SKIP_DIRS = {"templates", "__pycache__"}
@@ -203,7 +203,6 @@ class Loader:
                         site.topics.append(topic)
         site.topics.sort(key=lambda t: (t.archived, t.config.weight == 0, t.config.weight,
                                         -(t.nav.date.timestamp() if t.nav.date else 0), t.slug))
-        self.drop_caption_files()
         attachments.leave_out_unused(site, self.root)
         self.check_collisions()
         if self.errors:
@@ -444,16 +443,6 @@ class Loader:
                     self.errors.append(exc)
                     continue
                 self.site.assets.append(Asset(p, out, media=media_ok and p.suffix.lower() in MEDIA_EXTS))
-
-    def drop_caption_files(self) -> None:
-        """A .srt/.vtt beside a video becomes the video's WebVTT track; the file itself is not published."""
-        from media_pipeline.video import find_captions
-
-        captions = {find_captions(a.source) for a in self.site.assets
-                    if a.media and a.source.suffix.lower() not in IMAGE_EXTS}
-        captions.discard(None)
-        if captions:
-            self.site.assets = [a for a in self.site.assets if a.source not in captions]
 
     def check_collisions(self) -> None:
         owners: dict[str, str] = {out: tr("（构建生成的文件）", "(a file the build writes)") for out in GENERATED}

@@ -213,6 +213,7 @@ class PreviewServer:
         try:
             await self._stopped.wait()
         finally:
+            self.session.closing = True
             self.watcher.stop()
             server.stop()
             self.hub.close()
@@ -236,3 +237,5 @@ class PreviewServer:
                 loop.call_soon_threadsafe(self.hub.publish, outcome.message())
             except RuntimeError:
                 pass  # the loop closed meanwhile: the server is stopping
+        if outcome.ok:
+            self.session.read_sources()  # after the browsers were told: it never delays them

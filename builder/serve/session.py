@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import html as htmllib
 import json
+import os
 import re
 import secrets
 import threading
 import time
 import traceback
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,7 @@ OVERLAY_ID = "zhuanti-overlay"
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 # Outputs every build rewrites that no page shows: a change there reloads nobody.
 _BOOKKEEPING = ("sitemap.xml", ".zhuanti/")
+MAX_LISTED = 500  # changed outputs named in a reload message; beyond this every page reloads
 
 
 @dataclass
@@ -60,8 +63,9 @@ class Outcome:
     overlay: str = ""
 
     def message(self) -> dict:
-        return {"type": "reload" if self.ok else "error", "version": self.version, "changed": self.changed,
-                "all": self.reload_all, "overlay": self.overlay, "seconds": round(self.seconds, 4),
+        many = len(self.changed) > MAX_LISTED  # a site-wide change: every page reloads, no list needed
+        return {"type": "reload" if self.ok else "error", "version": self.version,
+                "changed": [] if many else self.changed, "all": self.reload_all or many, "overlay": self.overlay, "seconds": round(self.seconds, 4),
                 "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -78,12 +82,17 @@ class PreviewSession:
         self.reload_url: str | None = None  # where browsers reach the reload channel (None: beside the pages)
         self.rebuilds = 0  # builds after the first (tests and the terminal count them)
         self.last_changed: set[Path] = set()  # the source paths the last rebuild was given
+        self.closing = False  # set when the server stops: a rebuild cut short by Ctrl-C is not a bug
         self.outcome = Outcome(0, ok=True)
         self._build_lock = threading.Lock()
-        self._checks: tuple[int, FastChecks] | None = None  # server thread only
+        self._checks: tuple[tuple, FastChecks] | None = None  # server thread only
         self._findings: dict[str, list] = {}
         self._matcher: WordMatcher | None = None
-        self._sources: tuple[int, dict[str, str]] | None = None
+        # What the output holds, kept up to date from each build's report (a scan of 10,000 pages
+        # costs a second); replaced whole, so the server thread always sees a complete one.
+        self._files: frozenset[str] = frozenset()
+        self._sources: dict[str, str] = {}  # output page → its source file, from the manifest
+        self._sources_read = 0  # bumped when _sources is replaced
 
     # ---- rebuilding ------------------------------------------------------------------------
     def rebuild(self, changed: set[Path] | None = None) -> Outcome:
@@ -99,6 +108,8 @@ class PreviewSession:
             except ZhuantiError as exc:
                 problems = [self.problem(e) for e in _flatten(exc)]
             except Exception as exc:  # noqa: BLE001 - a bug in a build must not end the preview
+                if self.closing:  # Ctrl-C reached the build's worker processes too
+                    return before
                 ui.error(traceback.format_exc())
                 problems = [Problem(tr("内部错误：{e}", "internal error: {e}", e=f"{type(exc).__name__}: {exc}"),
                                     hint=tr("这是 zhuanti 的缺陷，请把终端中的信息发给维护人员。",
@@ -112,8 +123,12 @@ class PreviewSession:
             else:
                 if changed is not None and any(p.name == "site.toml" for p in changed):
                     self._reload_config()
+                    self._matcher = None  # check.traditional_to_simplified may have changed
                 if changed is not None and any("words" in p.parts for p in changed):
                     self._matcher = None
+                self._track(report, first=changed is None or not self._files)
+                if changed is None:
+                    self.read_sources()  # the first build: nobody is waiting yet
                 warnings = self.warnings(report, changed or set())
                 changed_out = sorted(set(report.written) | set(report.removed))
                 shown = [c for c in changed_out if not c.startswith(_BOOKKEEPING)]
@@ -128,14 +143,7 @@ class PreviewSession:
             return outcome
 
     def problem(self, exc: ZhuantiError) -> Problem:
-        where = []
-        if exc.sheet:
-            where.append(tr("工作表 {s}", "sheet {s}", s=exc.sheet))
-        if exc.row:
-            where.append(tr("第 {r} 行", "row {r}", r=exc.row))
-        if exc.field:
-            where.append(tr("字段 “{f}”", "field '{f}'", f=exc.field))
-        return Problem(exc.message, self.shown(exc.path), exc.line, "，".join(where) or None, exc.hint)
+        return Problem(exc.message, self.shown(exc.path), exc.line, tr("，", ", ").join(exc.cell()) or None, exc.hint)
 
     def shown(self, path: str | None) -> str | None:
         """A path as staff see it: relative to the site folder."""
@@ -163,6 +171,32 @@ class PreviewSession:
                 out.append(Problem(w.replace(str(self.root) + "/", ""), self.shown(head), level="warning"))
         return out
 
+    def _track(self, report: BuildReport, first: bool) -> None:
+        """Bring the list of output files up to date (scanned once, then from written/removed)."""
+        if first:
+            files = set()
+            root = str(self.output)
+            for folder, _dirs, names in os.walk(root):
+                rel = os.path.relpath(folder, root).replace(os.sep, "/")
+                prefix = "" if rel == "." else unicodedata.normalize("NFC", rel) + "/"
+                files.update(prefix + unicodedata.normalize("NFC", n) for n in names)
+        else:
+            files = set(self._files)
+            files.difference_update(unicodedata.normalize("NFC", r) for r in report.removed)
+            files.update(unicodedata.normalize("NFC", w) for w in report.written)
+        self._files = frozenset(files)
+
+    def read_sources(self) -> None:
+        """Re-read which source each output page comes from (the manifest); called after the browsers
+        were told about a rebuild, so it never delays them. Until then the previous map is used."""
+        try:
+            data = json.loads((self.output / MANIFEST_REL).read_text(encoding="utf-8"))
+            pages = {p["path"]: p["source"] for p in data.get("pages", []) if isinstance(p, dict)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return
+        self._sources = pages
+        self._sources_read += 1
+
     def _reload_config(self) -> None:
         try:
             self.cfg = load_site_config(self.root)
@@ -175,8 +209,8 @@ class PreviewSession:
         (while the last rebuild failed) the overlay added."""
         outcome = self.outcome
         html = decode_html(data)
-        findings = self.findings(rel, html, outcome.version)
-        source = self.sources(outcome.version).get(rel)
+        source = self._sources.get(rel)
+        findings = self.findings(rel, html, outcome.version, source)
         source_text = None
         if source and not source.startswith(("#", "/")):
             try:
@@ -186,15 +220,16 @@ class PreviewSession:
         html = mark_findings(html, findings, source=source, source_text=source_text)
         return inject(html, rel, outcome, self.boot, self.reload_url).encode("utf-8")
 
-    def findings(self, rel: str, html: str, version: int) -> list:
-        if self._checks is None or self._checks[0] != version:
+    def findings(self, rel: str, html: str, version: int, source: str | None) -> list:
+        """The page's findings, computed once per rebuild (one FastChecks per rebuild and word lists)."""
+        words = self.matcher()
+        key = (version, self._sources_read, id(words))
+        if self._checks is None or self._checks[0] != key:
             self._findings.clear()
-            words = self.matcher()
-            manifest = {"pages": [{"path": p, "source": s} for p, s in self.sources(version).items()]}
-            self._checks = (version, FastChecks(self.output, site=self.cfg, matcher=words, manifest=manifest))
+            self._checks = (key, FastChecks(self.output, site=self.cfg, matcher=words, files=self._files))
         found = self._findings.get(rel)
         if found is None:
-            found = self._findings[rel] = self._checks[1].page(rel, html)
+            found = self._findings[rel] = self._checks[1].page(rel, html, source)
         return found
 
     def matcher(self) -> WordMatcher:
@@ -203,17 +238,6 @@ class PreviewSession:
             self._matcher = WordMatcher.from_dir(words if words.is_dir() else None,
                                                  self.cfg.check.traditional_to_simplified)
         return self._matcher
-
-    def sources(self, version: int) -> dict[str, str]:
-        """Output page → its source file, from the preview's manifest (read once per rebuild)."""
-        if self._sources is None or self._sources[0] != version:
-            try:
-                data = json.loads((self.output / MANIFEST_REL).read_text(encoding="utf-8"))
-                pages = {p["path"]: p["source"] for p in data.get("pages", []) if isinstance(p, dict)}
-            except (OSError, ValueError, KeyError, TypeError):
-                pages = {}
-            self._sources = (version, pages)
-        return self._sources[1]
 
     def close(self) -> None:
         self.engine.close()
