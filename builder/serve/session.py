@@ -159,7 +159,7 @@ class PreviewSession:
         """What looks unfinished in the files just saved: an empty page, and the build's warnings about them."""
         out = []
         for path in sorted(changed):
-            if path.suffix == ".md" and path.is_file() and not path.read_text(encoding="utf-8", errors="replace").strip():
+            if path.suffix == ".md" and not _text(path).strip() and path.is_file():
                 out.append(Problem(tr("文件是空的：页面没有标题和正文。如果还在保存，请稍候；否则请写入内容。",
                                       "the file is empty: the page has no title and no text. If it is still "
                                       "being saved, wait a moment; otherwise write its content."),
@@ -241,6 +241,14 @@ class PreviewSession:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _text(path: Path) -> str:
+    """A file's text, or "…" when it cannot be read (gone again, a folder): not an empty page."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "…"
 
 
 def _flatten(exc: ZhuantiError) -> list[ZhuantiError]:
