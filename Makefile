@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-APT_PKGS := chromium fonts-noto-cjk openssh-server rsync
+APT_PKGS := chromium fonts-noto-cjk openssh-server rsync ffmpeg
 
-.PHONY: run test bench bench-all bench-peers peer-packages lint clean system-packages
+.PHONY: run test bench bench-all bench-peers peer-packages lint clean system-packages screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -80,6 +80,12 @@ peer-packages:
 
 bench-peers: $(BENCH_STAMP) $(PEERS_VENV)/.installed $(PEERS_NODE)/.installed peer-packages
 	$(BIN)/python bench/peers.py --pages $(PAGES) --repeat $(REPEAT)
+
+# The sample site's page types at 360 px and 1366 px, in bench/out/screenshots/ (see docs/browser-checks.md).
+screenshots: $(STAMP)
+	$(BIN)/python site_src/tools/make_sample_media.py
+	$(BIN)/zhuanti build
+	$(BIN)/python bench/browser.py screenshots --out bench/out/screenshots
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check builder media_pipeline tests bench site_src/tools

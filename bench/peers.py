@@ -13,8 +13,8 @@ output and cache folders are removed first. Runs alternate between tools (zhuant
 zhuanti, hugo, …) so a change in the machine's load hits every tool alike. The checkers run on
 zhuanti's built output: ``zhuanti check`` (links, anchors, hidden links, 20,000-entry words, site
 rules) against htmlproofer (internal links only) and linkchecker (internal links, recursive from
-the home page). Medians, min–max, the peak memory of the whole process tree (psutil, sampled
-every 20 ms) and the ratio zhuanti/peer (below 1: zhuanti is faster). JSON in bench/results/.
+the home page). Medians of wall and CPU time, min–max, the peak memory of the whole process tree
+(psutil, sampled every 20 ms) and the ratios zhuanti/peer (below 1: zhuanti is faster). JSON in bench/results/.
 """
 
 from __future__ import annotations
@@ -158,11 +158,12 @@ def main() -> None:
         "versions": versions()})
     print(f"\n{args.pages}-page corpus, medians of {args.repeat} cold runs (min–max); peak = process tree RSS; "
           f"{os.cpu_count()} cores; {started} at start, {ended} at end")
-    print(f"{'tool':<30} {'median s':>8} {'min–max s':^15} {'peak MB':>8}  zhuanti/peer")
+    print(f"{'tool':<30} {'median s':>8} {'min–max s':^15} {'CPU s':>7} {'peak MB':>8}  zhuanti/peer (wall; CPU)")
     for table, ours in ((builds, "zhuanti"), (checks, "zhuanti check")):
         base = table.get(ours)
         for name, s in table.items():
-            ratio = f"{base['median_s'] / s['median_s']:.2f}×" if base and name != ours else ""
+            ratio = (f"{base['median_s'] / s['median_s']:.2f}×; {base['cpu_median_s'] / max(s['cpu_median_s'], 1e-9):.2f}×"
+                     if base and name != ours else "")
             print(run.fmt_row(name, s, ratio))
         if table:
             print()

@@ -10,8 +10,9 @@ that do not exist, so the benchmark site sets build.source_link_errors = "warnin
 20,000-entry word dictionary, written into the corpus's site_src/words/.
 
 Every step runs the real command line (``zhuanti build`` / ``zhuanti check``) in a child process;
-its wall time and the peak memory of its whole process tree (the sum of the RSS of the process
-and its children, sampled every 20 ms with psutil) are recorded. Steps of one repetition run in
+its wall time, its CPU time (user + system of the process and its children, from getrusage: the
+fair figure when other work shares the machine) and the peak memory of its whole process tree
+(the sum of the RSS of the process and its children, sampled every 20 ms with psutil) are recorded. Steps of one repetition run in
 order: cold (no public/, no .zhuanti-cache/), no-op, check, one edit (a page gets a sentence; the
 page is restored afterwards and the site rebuilt, untimed). With several page counts the table
 shows how time and memory scale. Results also go to bench/results/zhuanti-<pages>-<time>.json.
@@ -26,6 +27,7 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,6 +68,7 @@ class Sample(NamedTuple):
     peak_mb: float | None
     code: int
     last_line: str = ""
+    cpu_s: float = 0.0  # user + system CPU of the process and every descendant it waited for
 
 
 def _tree_rss(proc) -> int:
@@ -91,6 +94,7 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None, lo
     except ImportError:  # bench extra not installed: time only
         psutil = None
     out = open(log, "wb") if log else subprocess.DEVNULL
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         t0 = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -106,21 +110,26 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None, lo
     finally:
         if log:
             out.close()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     lines = [line for line in err.splitlines() if line.strip()]
     return Sample(seconds, peak / 1e6 if watched is not None else None, child.returncode,
-                  lines[-1].strip() if lines else "")
+                  lines[-1].strip() if lines else "", cpu)
 
 
 def summarize(samples: list[Sample]) -> dict:
     times = [s.seconds for s in samples]
     peaks = [s.peak_mb for s in samples if s.peak_mb is not None]
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "cpu_median_s": statistics.median(s.cpu_s for s in samples),
             "peak_mb": max(peaks) if peaks else None, "runs": [s._asdict() for s in samples]}
 
 
 def fmt_row(label: str, s: dict, extra: str = "") -> str:
     peak = f"{s['peak_mb']:.0f}" if s.get("peak_mb") is not None else "–"
-    return (f"{label:<30} {s['median_s']:>8.2f} {s['min_s']:>7.2f}–{s['max_s']:<7.2f} {peak:>8}  {extra}")
+    cpu = s.get("cpu_median_s")
+    return (f"{label:<30} {s['median_s']:>8.2f} {s['min_s']:>7.2f}–{s['max_s']:<7.2f} "
+            f"{cpu if cpu is not None else float('nan'):>7.2f} {peak:>8}  {extra}")
 
 
 def write_dictionary(root: Path) -> None:
@@ -203,7 +212,7 @@ def main() -> None:
         print(f"  → {path.relative_to(HERE.parent)}", flush=True)
     print(f"\nzhuanti, medians of {args.repeat} (min–max), peak = process tree RSS; "
           f"{os.cpu_count()} cores; {started} at start, {load_text()} at end")
-    print(f"{'corpus / step':<30} {'median s':>8} {'min–max s':^15} {'peak MB':>8}  per page")
+    print(f"{'corpus / step':<30} {'median s':>8} {'min–max s':^15} {'CPU s':>7} {'peak MB':>8}  per page")
     for pages, out, steps in rows:
         for name, s in steps.items():
             per = f"{s['median_s'] / out * 1000:.2f} ms/page ({out} html files)" if name in ("cold", "check") else ""
@@ -215,7 +224,8 @@ def main() -> None:
             k = pages / first_pages
             t = steps["cold"]["median_s"] / first["cold"]["median_s"] / k
             m = (steps["cold"]["peak_mb"] / first["cold"]["peak_mb"] / k) if steps["cold"]["peak_mb"] else float("nan")
-            print(f"  {pages} pages: cold time ×{t:.2f}, peak memory ×{m:.2f} per page")
+            c = steps["cold"]["cpu_median_s"] / max(first["cold"]["cpu_median_s"], 1e-9) / k
+            print(f"  {pages} pages: cold wall time ×{t:.2f}, CPU time ×{c:.2f}, peak memory ×{m:.2f} per page")
 
 
 if __name__ == "__main__":

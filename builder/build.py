@@ -1,8 +1,10 @@
-"""The build as one readable sequence of timed steps:
+"""The build as one readable sequence of timed steps, run by a long-lived ``Engine``:
 
-load config → load content → process media (cached) → plan against the build state (nothing
-changed: stop, public/ stays as it is) → link unchanged outputs into staging → copy assets, link
-renditions → render pages → sitemap → manifest → swap public/ → save the build state.
+lock the site → finish what a killed build left → scan the sources (nothing changed and no
+publish/expire time passed: stop, the output stays as it is) → load content (parsing only the
+changed files) → process media (cached) → plan: every recorded dependency whose value changed
+names the outputs to render again → render them and copy changed files into a staging folder →
+sitemap → manifest → commit into the output folder → save the build state.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,20 +25,28 @@ from xml.sax.saxutils import escape as xml_escape
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.loader import LoadOptions, load_site
-from builder.content.model import Page, Site
+from builder.content.loader import LoadOptions, load_site, theme_dir
+from builder.content.model import Site
+from builder.deps import Resolver
+from builder.engine_sources import Inputs, SourceCache
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
+from builder.lock import SiteLock
 from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
-from builder.media import check_executor, process_media
-from builder.output import check_output_folder, discard, new_staging, swap_in
-from builder.render.pages import Job, PageRenderer, day, page_count
+from builder.media import MediaHtml, check_executor, process_media
+from builder.notes import fresh_notes
+from builder.output import Sink, check_output_folder, recover
+from builder.render.engines import make_renderer
+from builder.render.pages import Job, PageRenderer, day, make_templates
 from builder.render.urls import absolute
+from builder.resources import builtin_theme_dir
 from builder.search import build_search
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
+SOURCES_FILE = "sources.sqlite"
 PARALLEL_THRESHOLD = 400  # below this many pages a process pool costs more than it saves
+SITEMAP = "sitemap.xml"
 
 
 @dataclass
@@ -45,6 +57,8 @@ class BuildOptions:
     jobs: int | None = None
     minify: bool = True
     clean: bool = False
+    # "Now" for publish_at / expire_at (default: the clock, in China Standard Time). Time is an
+    # input: a page whose publish_at or expire_at passed since the last build is built again.
     now: dt.datetime | None = None
     # Where to write instead of site.toml's output (serve writes its preview under .zhuanti-cache/).
     output: Path | None = None
@@ -75,118 +89,24 @@ def _h(value) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _listing(p: Page | None) -> list | None:
-    """What a list or a neighbour shows of a page."""
-    if p is None:
-        return None
-    return [p.url, p.title, p.date.isoformat() if p.date else None, p.weight, p.summary, p.tags, p.archived,
-            p.meta.get("cover")]
-
-
-class Digests:
-    """Current digest of every input key a page may depend on (compared with the build state)."""
-
-    def __init__(self, site: Site, renderer: PageRenderer, options_key: str) -> None:
-        self.site = site
-        self.r = renderer
-        self.root = site.config.root
-        self.options_key = options_key
-        self._cache: dict[str, str] = {}
-
-    def value(self, key: str) -> str:
-        v = self._cache.get(key)
-        if v is None:
-            v = self._cache[key] = self._compute(key)
-        return v
-
-    def _compute(self, key: str) -> str:
-        kind, _, arg = key.partition(":")
-        r = self.r
-        if kind == "src":
-            p = self.root / arg
-            return _h(p.read_bytes()) if p.is_file() else "absent"
-        if kind == "tpl":
-            topic_dir, _, name = arg.partition("|")
-            return r.templates.digest(name, Path(topic_dir) if topic_dir else None)
-        if kind == "site":
-            return _h([self.options_key, __version__, self.value("src:site_src/site.toml")])
-        if kind == "sitepages":
-            return _h([[p.url, p.title] for p in self.site.pages])
-        if kind == "topic":
-            t = r.topics.get(arg)
-            return _h([dataclasses.asdict(t.config), t.title, t.url, t.archived,
-                       [[c.title, c.url, c.column_type] for c in t.columns],
-                       t.media_page.title if t.media_page else None]) if t else "absent"
-        if kind == "navitems":
-            t = r.topics.get(arg)
-            return _h([[[_listing(p) for p in c.pages[:5]] for c in t.columns], [_listing(p) for p in t.pages]]) \
-                if t else "absent"
-        if kind == "topics":
-            return _h([[t.slug, t.title, t.archived, t.config.summary, t.config.cover] for t in self.site.topics])
-        if kind == "list":
-            url, _, n = arg.rpartition("|")
-            c = r.columns.get(url)
-            if c is None:
-                return "absent"
-            start = (int(n) - 1) * c.paginate
-            return _h([[_listing(p) for p in c.pages[start:start + c.paginate]], page_count(c), len(c.pages)])
-        if kind == "nb":
-            prev, nxt = r.neighbours.get(arg, (None, None))
-            return _h([_listing(prev), _listing(nxt)])
-        if kind == "rec":
-            p = r.by_url.get(arg)
-            c = r.columns.get(f"{p.topic}/{p.column}/") if p else None
-            return _h([p.record.values, c.data.fields, _listing(p)]) if p and c and c.data else "absent"
-        if kind == "url":
-            return self.site.links.get(arg, "absent") if arg not in self.site.excluded else "absent"
-        if kind == "media":
-            return r.media_html.key(arg) if r.media_html else "absent"
-        if kind == "catalog":
-            return _h(r.media_html.catalogs.get(arg)) if r.media_html else "absent"
-        return "unknown"
-
-    def structural(self, job: Job) -> list[str]:
-        """The inputs a job reads by its kind (what it reads beyond these is recorded while rendering)."""
-        r = self.r
-        name, topic_dir = r.template_for(job)
-        keys = ["site", "sitepages", f"tpl:{topic_dir or ''}|{name}"]
-        if job.kind == "list":
-            col = r.columns[job.url]
-            keys += [f"src:{col.index.rel_source}", f"topic:{col.topic}", f"list:{job.url}|{job.number}"]
-            return keys
-        page = r.by_url[job.url]
-        if page.topic:
-            keys.append(f"topic:{page.topic}")
-        column_index = r.columns[f"{page.topic}/{page.column}/"].index if page.column else None
-        extra = {
-            "detail": [f"src:{page.rel_source}", f"nb:{page.url}"],
-            "record": [f"rec:{page.url}", f"nb:{page.url}", f"src:{column_index.rel_source if column_index else ''}"],
-            "nav": [f"src:{page.rel_source}", f"navitems:{page.topic}"],
-            "home": [f"src:{page.rel_source}", "topics"],
-            "site": [f"src:{page.rel_source}"],
-            "media": [f"catalog:{page.topic}"],  # its content is the topic's media catalog
-        }[page.kind]
-        return keys + extra
-
-
 # ---- workers (one renderer per process, built once by the pool initializer) --------------------
 
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False) -> None:
-    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview)
+def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False, now=None) -> None:
+    _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview, now=now)
     _worker["staging"] = Path(staging)
 
 
 def _render_jobs(jobs: list[Job]) -> list[tuple]:
-    """Render and write jobs; returns (output, sha256, size, mtime_ns, recorded, warnings) or (output, error)."""
+    """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings) or (output, error)."""
     renderer: PageRenderer = _worker["renderer"]
     staging: Path = _worker["staging"]
     out = []
     for job in jobs:
         try:
-            html, recorded, warnings = renderer.render(job)
+            html, keys, warnings = renderer.render(job)
         except ZhuantiError as exc:
             out.append((job.output, exc))
             continue
@@ -194,7 +114,7 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
         target = staging / job.output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, recorded,
+        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, sorted(keys),
                     warnings))
     return out
 
@@ -203,28 +123,31 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
 
 @dataclass
 class PlannedFile:
-    """A non-page output: an asset copied from ``source``, or a media rendition linked from the cache."""
+    """A non-page output: an asset copied from ``source``, or a media rendition linked from the cache.
+    ``deps`` says what the file is made from (compared with the previous build's); ``key`` is the
+    dependency key serve's reverse index knows it by."""
 
     output: str
     source: Path
     deps: dict[str, str]
+    key: str | None = None
 
 
 @dataclass
 class Plan:
     todo: list[Job] = field(default_factory=list)  # pages to render
     keep: list[OutputRecord] = field(default_factory=list)  # previous outputs still valid (pages and files)
-    keep_pages: list[OutputRecord] = field(default_factory=list)
     place: list[PlannedFile] = field(default_factory=list)  # files to copy or link
-
-
-def _stat_key(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    carried: list[OutputRecord] = field(default_factory=list)  # --topic: kept although their inputs changed
+    removed: list[str] = field(default_factory=list)
+    changed_keys: list[str] = field(default_factory=list)
 
 
 class Builder:
-    def __init__(self, cfg: SiteConfig, options: BuildOptions) -> None:
+    """One build of ``engine``'s site (the engine keeps what may be reused between builds)."""
+
+    def __init__(self, engine: Engine, cfg: SiteConfig, options: BuildOptions) -> None:
+        self.engine = engine
         self.cfg = cfg
         self.opts = dataclasses.replace(options, minify=options.minify and cfg.build.minify)  # [build] minify = false
         if options.preview:
@@ -232,154 +155,263 @@ class Builder:
             self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
         self.report = BuildReport(self.public)
-        # One build state per output folder: the preview's outputs are not public/'s.
-        self.state = BuildState(cfg.cache_dir / (STATE_FILE if options.output is None else
-                                                 f"build-state-{_h(str(self.public))[:12]}.sqlite"))
-        self.records: dict[str, OutputRecord] = {}
-        self.files: dict[str, tuple[str, int]] = {}  # output → (sha256, size)
+        self.state = engine.state_for(cfg, self.public)
+        self.records: dict[str, OutputRecord] = {}  # outputs made by this build
+        self.read: dict[str, set[str]] = {}  # output → the keys it read
+        self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
+        self.now = options.now or clock.now(cfg.timezone)
+        self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 
-    def step(self, name: str, fn, *args):
+    def step(self, name: str, fn, *args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         finally:
             self.report.timings[name] = time.perf_counter() - t0
 
-    def run(self) -> BuildReport:
+    def run(self, changed: Iterable[Path] | None = None) -> BuildReport:
         t0 = time.perf_counter()
         check_output_folder(self.cfg.root, self.public)
+        self.report.notes.extend(recover(self.public))
+        meta = {} if self.opts.clean else self.state.meta()
+        inputs = self.step("scan", Inputs, self.cfg.root, self.input_roots(), self.state.files())
+        if changed is not None:  # what a file watcher saw: compare contents even if the stat looks the same
+            inputs.changed.update(inputs.key(Path(p).resolve()) for p in changed)
+            self.engine.sources.forget(inputs.key(Path(p).resolve()) for p in changed)
+        stats = [] if self.opts.clean else self.state.output_stats()
+        if self.skip(meta, stats, inputs):
+            # Nothing to write: the output is already this build, byte for byte (manifest included).
+            self.reuse_all(stats, meta)
+            self.state.save_meta(self.meta(meta.get("times", "[]"), meta), inputs.store())
+            self.report.seconds = time.perf_counter() - t0
+            return self.report
+        previous = {} if self.opts.clean else self.state.outputs()
+        sources = self.engine.sources
+        sources.begin(inputs)
         site = self.step("load", load_site, self.cfg, LoadOptions(self.opts.drafts, self.opts.future,
-                                                                   self.opts.topics, self.opts.now))
+                                                                   self.opts.topics, self.now, sources))
         unknown = sorted(set(self.opts.topics or []) - {t.slug for t in site.topics})
         if unknown:
             raise ConfigError(tr("没有名为 {s} 的专题（现有：{a}）", "no topic named {s} (there are: {a})",
                                  s="、".join(unknown), a=", ".join(t.slug for t in site.topics)), "--topic")
         self.report.warnings.extend(site.warnings)
-        self.report.notes.extend(site.notes)
+        self.report.notes.extend(fresh_notes(self.cfg.root, self.cfg.cache_dir, site.notes))  # once per file version
         self.site = site
-        previous = {} if self.opts.clean else self.state.load()
         media_html, media_files = self.step("media", self.process_media)
-        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview)
-        digests = Digests(site, renderer, _h([self.opts.drafts, self.opts.future, self.opts.minify,
-                                              self.opts.preview]))
-        plan = self.step("plan", self.plan, renderer, digests, previous, media_files)
+        if media_html is not None:  # renditions are known to the reverse index by their source
+            made_from = {out: "m|" + rel for rel, entry in media_html.entries.items() for _, out in entry.files()}
+            for f in media_files:
+                f.key = getattr(f, "key", None) or made_from.get(f.output)
+        templates, markdown = self.engine.warm(self.cfg, inputs)
+        renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview,
+                                templates=templates, markdown=markdown, now=self.now)
+        resolver = Resolver(site, renderer, self.options_key, inputs.digest, __version__)
+        plan = self.step("plan", self.plan, renderer, resolver, previous, media_files, inputs)
         sitemap = self.sitemap(renderer)
-        if self.unchanged(plan, previous, sitemap):
-            # Nothing to write: public/ is already this build, byte for byte (manifest included).
-            self.report.pages_reused = len(plan.keep_pages)
-            self.report.files_reused = len(plan.keep) - len(plan.keep_pages)
-            self.report.seconds = time.perf_counter() - t0
-            return self.report
-        staging = new_staging(self.public)
+        sink = Sink(self.public, journal=self.opts.output is None)
         try:
-            self.step("link", self.link_unchanged, plan, staging)
-            self.step("assets", self.place_files, plan, staging)
-            self.step("render", self.render, site, plan.todo, digests, staging, media_html)
-            self._write(staging, "sitemap.xml", sitemap)
-            self.step("search", build_search, renderer, staging, lambda rel, data: self._write(staging, rel, data))
-            self.step("manifest", self.write_manifest, site, renderer, staging)
-            self.step("swap", swap_in, staging, self.public)
+            self.step("assets", self.place_files, plan, sink, inputs)
+            self.step("render", self.render, site, renderer, plan.todo, previous, sink, media_html)
+            self.keep(plan)
+            self.write_extra(sink, SITEMAP, sitemap, previous)
+            self.step("search", self.search, renderer, sink, previous, plan)
+            manifest, identity = self.step("manifest", self.manifest, site, renderer)
+            self.write_extra(sink, MANIFEST_REL, manifest, previous, identity)
+            complete = not previous
+            self.step("commit", sink.commit, plan.removed, complete)
         except BaseException:
-            discard(staging)
+            sink.abort()
             raise
-        self.state.save(self.records)
-        self.report.removed = sorted(set(previous) - set(self.records))
+        self.report.removed = sorted(plan.removed)
+        keys = set(plan.changed_keys).union(*self.read.values())
+        said = {"warnings": json.dumps(site.warnings, ensure_ascii=False),
+                "notes": json.dumps(site.notes, ensure_ascii=False),
+                "media": str(sum(1 for a in site.assets if a.media))}
+        self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site, sources)), said),
+                  outputs=self.records,
+                  written=self.read, removed=plan.removed, keyvals={k: resolver.value(k) for k in keys},
+                  files=inputs.store(), full=not previous,
+                  collect=bool(plan.removed) or len(self.read) > len(previous) // 10)
+        sources.save()
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def process_media(self) -> tuple:
+    # ---- inputs ------------------------------------------------------------------------------
+    def input_roots(self) -> list[Path]:
+        root = self.cfg.root
+        roots = [root / "site_src", root / "topics", builtin_theme_dir("default")]
+        try:
+            roots.append(theme_dir(self.cfg))
+        except ConfigError:
+            pass  # reported by the loader
+        return roots
+
+    def times(self, site: Site, sources: SourceCache) -> list[float]:
+        """The moments at which what the sources say changes: publish_at / expire_at / dates of
+        every page (drafts and future pages included), and the day after each topic's end."""
+        out = set(sources.times())
+        zone = clock.get_zone(self.cfg.timezone)
+        for t in site.topics:
+            if t.config.end:
+                after = t.config.end + dt.timedelta(days=1)
+                out.add(dt.datetime(after.year, after.month, after.day, tzinfo=zone).timestamp())
+        return sorted(out)
+
+    def meta(self, times: str, said: dict[str, str]) -> dict[str, str]:
+        """What the build state remembers of this build (``said``: its site-wide warnings and notes,
+        repeated by a build that finds nothing to do)."""
+        return {"options": self.options_key, "version": __version__, "now": repr(self.now.timestamp()),
+                "times": times, "warnings": said.get("warnings", "[]"), "notes": said.get("notes", "[]"),
+                "media": said.get("media", "0")}
+
+    def skip(self, meta: dict, stats: list[tuple], inputs: Inputs) -> bool:
+        """True when this build would write nothing: the same sources and options as the last one,
+        no publish_at/expire_at passed in between, and every output still the file we wrote."""
+        self.previous_meta = meta
+        try:
+            last = float(meta["now"])
+            times = json.loads(meta["times"])
+        except (KeyError, ValueError):
+            self.time_passed = True
+            return False
+        lo, hi = sorted((last, self.now.timestamp()))
+        self.time_passed = any(lo < t <= hi for t in times)
+        if not stats or inputs.changed or self.time_passed or meta.get("options") != self.options_key or \
+                meta.get("version") != __version__:
+            return False
+        base = str(self.public) + os.sep
+        stat = os.stat
+        try:
+            for path, _kind, size, mtime_ns, dirty in stats:
+                st = stat(base + path)
+                if dirty or st.st_size != size or st.st_mtime_ns != mtime_ns:
+                    return False
+        except OSError:
+            return False
+        return any(p == MANIFEST_REL for p, *_ in stats)
+
+    def reuse_all(self, stats: list[tuple], meta: dict[str, str]) -> None:
+        self.report.warnings.extend(json.loads(meta.get("warnings", "[]")))
+        self.report.notes.extend(fresh_notes(self.cfg.root, self.cfg.cache_dir, json.loads(meta.get("notes", "[]"))))
+        media = int(meta.get("media", "0"))
+        if media:
+            from media_pipeline.library import MediaReport
+
+            self.report.notes.append(MediaReport(reused=[""] * media).line())
+        self.report.warnings.extend(self.state.output_warnings())
+        for _path, kind, *_ in stats:
+            if kind == "page":
+                self.report.pages_reused += 1
+            elif kind == "file":
+                self.report.files_reused += 1
+
+    def process_media(self) -> tuple[MediaHtml | None, list]:
         """Photos and videos through the media pipeline (builder/media.py): what pages need and the renditions."""
         return process_media(self.cfg, self.site, self.opts.jobs, self.report.notes, self.opts.executor)
 
-    def plan(self, renderer: PageRenderer, digests: Digests, previous: dict, media_files: list) -> Plan:
-        """Decide, without writing anything, which outputs are still valid and which must be made."""
+    # ---- plan --------------------------------------------------------------------------------
+    def plan(self, renderer: PageRenderer, resolver: Resolver, previous: dict[str, OutputRecord],
+             media_files: list[PlannedFile], inputs: Inputs) -> Plan:
+        """Decide, without writing anything, which outputs are still valid and which must be made:
+        every stored key is computed again from the loaded site; the outputs that read a key whose
+        value changed are made again (with new outputs, and outputs edited or removed by hand)."""
         plan = Plan()
+        stored = self.state.keyvals() if previous else {}
+        touched = self.touched(renderer, inputs)
+        if touched is not None:
+            # Only page files changed: the fields of the other pages are what they were (their
+            # keys cannot have changed); lists, neighbours, links, templates are computed again.
+            def may_change(key: str) -> bool:
+                if not key.startswith("p|"):
+                    return True
+                url = key[2:key.rindex("|")]
+                return url in touched or url not in renderer.by_url
+            stored = {k: v for k, v in stored.items() if may_change(k)}
+        plan.changed_keys = [k for k, v in stored.items() if resolver.value(k) != v]
+        affected = self.state.outputs_for(plan.changed_keys) if plan.changed_keys else set()
         selected = set(self.opts.topics or [])
+        current: set[str] = set()
         for job in renderer.jobs():
+            current.add(job.output)
             rec = previous.get(job.output)
-            page_topic = job.url.split("/", 1)[0] if job.url else None
-            carry = bool(selected) and page_topic not in selected and job.url != ""
-            if rec and (carry or self.fresh(rec, digests.structural(job), digests)) and self.still_ours(rec):
+            if rec is not None and not rec.dirty and job.output not in affected and self.still_ours(rec):
                 plan.keep.append(rec)
-                plan.keep_pages.append(rec)
-            else:
-                plan.todo.append(job)
-        files = [PlannedFile(a.output, a.source, {"stat:" + str(a.source): _stat_key(a.source)})
-                 for a in self.site.assets if not a.media]
+                continue
+            topic = job.url.split("/", 1)[0] if job.url else None
+            if selected and topic not in selected and topic in renderer.topics and rec is not None \
+                    and self.still_ours(rec):
+                # --topic: other topics stay as they were, and are made again by the next full build.
+                plan.carried.append(dataclasses.replace(rec, dirty=True))
+                continue
+            plan.todo.append(job)
+        files = [PlannedFile(a.output, a.source, {"file": inputs.digest(inputs.key(a.source))},
+                             "f|" + inputs.key(a.source)) for a in self.site.assets if not a.media]
         for f in files + media_files:
+            current.add(f.output)
             rec = previous.get(f.output)
-            if rec and rec.deps == f.deps and self.still_ours(rec):
+            if rec and rec.source == _h(f.deps) and not rec.dirty and self.still_ours(rec):
                 plan.keep.append(rec)
             else:
                 plan.place.append(f)
+        plan.removed = [p for p, r in previous.items() if r.kind in ("page", "file") and p not in current]
         return plan
 
-    def fresh(self, rec: OutputRecord, structural: list[str], digests: Digests) -> bool:
-        if any(k not in rec.deps for k in structural):
-            return False
-        return all(digests.value(k) == v for k, v in rec.deps.items())
+    def touched(self, renderer: PageRenderer, inputs: Inputs) -> set[str] | None:
+        """URLs of the pages made from the changed files, when nothing but such files changed
+        (no file added or removed, no topic.toml/site.toml, no navigation or column index page,
+        no publish/expire time passed, the same options); None otherwise."""
+        if inputs.added or inputs.gone or self.time_passed or self.previous_meta.get("options") != self.options_key \
+                or self.previous_meta.get("version") != __version__:
+            return None
+        for path in inputs.changed:
+            name = path.rsplit("/", 1)[-1]
+            if path.endswith((".toml", "/")) or name == "_index.md" or \
+                    (name == "index.md" and path.count("/") <= 2):  # site_src/index.md, topics/<slug>/index.md
+                return None
+        return {p.url for p in renderer.by_url.values() if p.rel_source in inputs.changed}
 
     def still_ours(self, rec: OutputRecord) -> bool:
         """The previous output is still the file we wrote (not edited or removed by hand since)."""
         try:
-            st = (self.public / rec.path).stat()
+            st = os.stat(os.path.join(self.public, rec.path))
         except OSError:
             return False
         return st.st_size == rec.size and st.st_mtime_ns == rec.mtime_ns
 
-    def unchanged(self, plan: Plan, previous: dict, sitemap: bytes) -> bool:
-        if plan.todo or plan.place or set(previous) != {r.path for r in plan.keep}:
-            return False
-        try:
-            return (self.public / "sitemap.xml").read_bytes() == sitemap and \
-                (self.public / MANIFEST_REL).is_file()
-        except OSError:
-            return False
-
-    def link_unchanged(self, plan: Plan, staging: Path) -> None:
-        """Hard-link every still-valid output of the previous build into staging."""
-        made: set[Path] = set()
-        for rec in plan.keep:
-            target = staging / rec.path
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            try:
-                os.link(self.public / rec.path, target)
-            except OSError:
-                shutil.copy2(self.public / rec.path, target)
-            self.records[rec.path] = rec
+    # ---- writing -----------------------------------------------------------------------------
+    def keep(self, plan: Plan) -> None:
+        for rec in plan.keep + plan.carried:
             self.files[rec.path] = (rec.sha256, rec.size)
-        self.report.pages_reused += len(plan.keep_pages)
-        self.report.files_reused += len(plan.keep) - len(plan.keep_pages)
+            self.report.warnings.extend(rec.warnings)
+            if rec.kind == "page":
+                self.report.pages_reused += 1
+            else:
+                self.report.files_reused += 1
+        for rec in plan.carried:
+            self.records[rec.path] = rec
 
-    def place_files(self, plan: Plan, staging: Path) -> None:
+    def place_files(self, plan: Plan, sink: Sink, inputs: Inputs) -> None:
         """Copy changed assets; link media renditions from the cache (same content, no copy)."""
         for f in plan.place:
-            target = staging / f.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if "media" in f.deps:
-                try:
-                    os.link(f.source, target)
-                except OSError:
-                    shutil.copyfile(f.source, target)
-            else:
-                shutil.copyfile(f.source, target)
+            target = sink.place(f.output, f.source, link="media" in f.deps)
             st = target.stat()
             sha = sha256_file(target)
-            self.records[f.output] = OutputRecord(f.output, f.deps, sha, st.st_size, st.st_mtime_ns)
+            self.records[f.output] = OutputRecord(f.output, "file", sha, st.st_size, st.st_mtime_ns, source=_h(f.deps))
+            self.read[f.output] = {f.key} if f.key else set()
             self.files[f.output] = (sha, st.st_size)
             self.report.written.append(f.output)
             self.report.files_written += 1
 
-    def render(self, site: Site, todo: list[Job], digests: Digests, staging: Path, media_html) -> None:
+    def render(self, site: Site, renderer: PageRenderer, todo: list[Job], previous: dict[str, OutputRecord],
+               sink: Sink, media_html) -> None:
         if not todo:
             return
         jobs = self.opts.jobs or (min(os.cpu_count() or 1, 4) if len(todo) >= PARALLEL_THRESHOLD else 1)
         errors: list[ZhuantiError] = []
         with ui.progress(tr("渲染页面", "rendering pages"), len(todo)) as advance:
             if jobs <= 1:
-                _init_worker(site, self.opts.minify, str(staging), media_html, self.opts.preview)
+                _worker["renderer"] = renderer  # with the engine's warm templates
+                _worker["staging"] = sink.staging
                 results = []
                 for job in todo:
                     results.extend(_render_jobs([job]))
@@ -389,27 +421,80 @@ class Builder:
                 chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
                 results = []
                 with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                         initargs=(site, self.opts.minify, str(staging), media_html,
-                                                   self.opts.preview)) as pool:
+                                         initargs=(site, self.opts.minify, str(sink.staging), media_html,
+                                                   self.opts.preview, self.now)) as pool:
                     for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
                         results.extend(result)
                         advance(len(chunk))
-        by_output = {j.output: j for j in todo}
         for item in results:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
                 continue
-            output, sha, size, mtime_ns, recorded, warnings = item
+            output, sha, size, mtime_ns, keys, warnings = item
             self.report.warnings.extend(warnings)
-            deps = {k: digests.value(k) for k in digests.structural(by_output[output])}
-            deps.update(recorded)
-            self.records[output] = OutputRecord(output, deps, sha, size, mtime_ns)
+            self.read[output] = set(keys)
             self.files[output] = (sha, size)
+            old = previous.get(output)
+            if old is not None and old.sha256 == sha and self.still_ours(old):
+                # Made again (an input changed) but the same bytes: leave the published file alone.
+                self.records[output] = dataclasses.replace(old, dirty=False, warnings=warnings)
+                self.report.pages_reused += 1
+                continue
+            self.records[output] = OutputRecord(output, "page", sha, size, mtime_ns, warnings=warnings)
+            sink.written.append(output)
             self.report.written.append(output)
             self.report.pages_written += 1
         if errors:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
             raise BuildFailed(list(unique.values()))
+
+    def write_extra(self, sink: Sink, rel: str, data: bytes, previous: dict[str, OutputRecord],
+                    identity: str | None = None, kind: str = "extra", same_bytes: bool = False) -> None:
+        """The sitemap, the manifest, the search files: written only when their content changed
+        (``same_bytes``: the same bytes under a new identity are not written again either)."""
+        sha = hashlib.sha256(data).hexdigest()
+        ident = identity or sha
+        old = previous.get(rel)
+        if rel != MANIFEST_REL:
+            self.files[rel] = (sha, len(data))
+        if old is not None and (old.source == ident or same_bytes and old.sha256 == sha) and self.still_ours(old):
+            if old.source != ident:
+                self.records[rel] = dataclasses.replace(old, source=ident)
+            return
+        st = sink.write(rel, data)
+        self.records[rel] = OutputRecord(rel, kind, sha, len(data), st.st_mtime_ns, source=ident)
+        self.report.written.append(rel)
+
+    def search(self, renderer: PageRenderer, sink: Sink, previous: dict[str, OutputRecord], plan: Plan) -> None:
+        """The search page and index (builder/search.py) read every page: made again only when a
+        page changed, from a folder of links to this build's pages (kept and new)."""
+        pages = sorted((p, s) for p, (s, _) in self.files.items() if p.endswith(".html"))
+        ident = _h(["search", pages, self.cfg.base_url])
+        old = {p: r for p, r in previous.items() if r.kind == "search"}
+        if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
+            for r in old.values():
+                self.files[r.path] = (r.sha256, r.size)
+            return
+        written = set(sink.written)
+        view = Path(tempfile.mkdtemp(prefix=".pages-", dir=sink.staging.parent))
+        try:
+            for rel, _ in pages:
+                target = view / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(sink.staging / rel if rel in written else self.public / rel, target)
+
+            def write(rel: str, data: bytes) -> None:
+                if rel.endswith(".html"):  # the search page is indexed with the others
+                    (view / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (view / rel).write_bytes(data)
+                self.write_extra(sink, rel, data, previous, kind="search", identity=ident, same_bytes=True)
+                made.add(rel)
+
+            made: set[str] = set()
+            build_search(renderer, view, write)
+        finally:
+            shutil.rmtree(view, ignore_errors=True)
+        plan.removed.extend(p for p in old if p not in made)
 
     def sitemap(self, renderer: PageRenderer) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -422,13 +507,8 @@ class Builder:
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
 
-    def _write(self, staging: Path, rel: str, data: bytes) -> None:
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.files[rel] = (hashlib.sha256(data).hexdigest(), len(data))
-
-    def write_manifest(self, site: Site, renderer: PageRenderer, staging: Path) -> None:
+    def manifest(self, site: Site, renderer: PageRenderer) -> tuple[bytes, str]:
+        """The manifest, and what identifies its content (everything but built_at)."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
@@ -449,36 +529,117 @@ class Builder:
         topics = [{"slug": t.slug, "title": t.title, "start": str(t.config.start) if t.config.start else None,
                    "end": str(t.config.end) if t.config.end else None, "archived": t.archived} for t in site.topics]
         data = {
-            "schema": SCHEMA, "tool": "zhuanti", "version": __version__,
-            "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"), "base_url": self.cfg.base_url,
+            "schema": SCHEMA, "tool": "zhuanti", "version": __version__, "base_url": self.cfg.base_url,
             "identity": dataclasses.asdict(self.cfg.identity),
             "files": [{"path": p, "sha256": s, "size": n} for p, (s, n) in sorted(self.files.items())],
             "pages": pages, "columns": columns, "topics": topics,
         }
-        target = staging / MANIFEST_REL
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump_manifest(data), encoding="utf-8")
+        identity = _h(data)
+        data["built_at"] = built.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dump_manifest(data).encode("utf-8"), identity
 
 
 class Engine:
-    """A build that stays alive between runs (``zhuanti serve``): ``build(changed)`` brings the
-    output up to date after the given source paths changed (``None``: look at everything)."""
+    """A build that stays alive between runs (``zhuanti serve``; ``zhuanti build`` makes one for a
+    single run). ``build(changed)`` brings the output up to date; parsed sources, templates and the
+    Markdown renderer stay warm between builds. The engine holds the site lock until ``close()``.
+    """
 
     def __init__(self, root: Path, options: BuildOptions | None = None) -> None:
-        self.root = root
-        self.options = options or BuildOptions()
+        self.root = Path(root).resolve()
+        self.options = dataclasses.replace(options) if options else BuildOptions()
+        if self.options.preview:
+            self.options.drafts = self.options.future = True
+            self.options.minify = False
+        self.lock: SiteLock | None = None
+        self._states: dict[Path, BuildState] = {}
+        self._sources: SourceCache | None = None
+        self._templates = None
+        self._templates_key = None
+        self._markdown = None
+        self._last_site: Site | None = None
+        self._last_state: BuildState | None = None
 
-    def build(self, changed=None) -> BuildReport:
+    def build(self, changed: Iterable[Path] | None = None) -> BuildReport:
+        """Bring the output up to date. ``changed``: source paths a watcher saw change (a hint;
+        the engine compares every source with the last build anyway)."""
         cfg = load_site_config(self.root)
-        return Builder(cfg, dataclasses.replace(self.options)).run()
+        notes = []
+        if self.lock is None:
+            lock = SiteLock(cfg.cache_dir).acquire()
+            self.lock = lock
+            if lock.took_over:
+                notes.append(tr("接管了已退出进程 {pid} 留下的锁", "took over the lock of exited process {pid}",
+                                pid=lock.took_over.get("pid")))
+        builder = Builder(self, cfg, dataclasses.replace(self.options))
+        builder.report.notes.extend(notes)
+        report = builder.run(changed)
+        self._last_site = getattr(builder, "site", self._last_site)
+        self._last_state = builder.state
+        return report
+
+    def state_for(self, cfg: SiteConfig, public: Path) -> BuildState:
+        # One build state per output folder: the preview's outputs are not public/'s.
+        name = STATE_FILE if self.options.output is None else f"build-state-{_h(str(public))[:12]}.sqlite"
+        path = cfg.cache_dir / name
+        if path not in self._states:
+            self._states[path] = BuildState(path)
+        return self._states[path]
+
+    @property
+    def sources(self) -> SourceCache:
+        if self._sources is None:
+            self._sources = SourceCache(load_site_config(self.root).cache_dir / SOURCES_FILE)
+        return self._sources
+
+    def warm(self, cfg: SiteConfig, inputs: Inputs) -> tuple:
+        """The warm templates and Markdown renderer, made again when a template, the theme or
+        site.toml changed."""
+        key = (cfg.theme, str(cfg.root))
+        touched = any("templates/" in p or p.startswith("themes/") or p == "site_src/site.toml" or p.startswith("/")
+                      for p in inputs.changed)
+        if self._templates is None or key != self._templates_key or touched:
+            self._templates = make_templates(cfg)
+            self._markdown = make_renderer(cfg.build.markdown_engine, cfg)
+            self._templates_key = key
+        return self._templates, self._markdown
+
+    def outputs_for(self, keys: Iterable[str]) -> set[str]:
+        """The outputs of the last build that read any of these dependency keys (``builder.deps``);
+        ``source:<path>`` stands for the pages made from that source file."""
+        state = self._last_state
+        if state is None:
+            return set()
+        keys = list(keys)
+        site = self._last_site
+        expanded = [k for k in keys if not k.startswith("source:")]
+        wanted = {k[len("source:"):] for k in keys if k.startswith("source:")}
+        if wanted and site is not None:
+            expanded += [f"p|{p.url}|*" for p in site.all_pages() if p.rel_source in wanted]
+        return state.outputs_for(expanded)
 
     def close(self) -> None:
-        pass
+        if self._sources is not None and self._sources.dirty:
+            self._sources.save()
+        for state in self._states.values():
+            state.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:
-    cfg = load_site_config(root)
-    return Builder(cfg, options or BuildOptions()).run()
+    engine = Engine(root, options)
+    try:
+        return engine.build()
+    finally:
+        engine.close()
 
 
 def build_command(args) -> int:
@@ -504,3 +665,5 @@ def build_command(args) -> int:
                   w=report.pages_written, r=report.pages_reused, f=report.files_written + report.files_reused,
                   fr=report.files_reused, t=report.seconds, o=report.output))
     return 0
+
+

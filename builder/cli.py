@@ -46,15 +46,27 @@ def make_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("init", parents=[common], help=tr("新建空站点", "create a new, empty site"))
-    p.add_argument("dir", help=tr("新站点目录", "folder of the new site"))
+    p.add_argument("dir", nargs="?", help=tr("新站点目录（也可用 --root 指定）", "folder of the new site (or give --root)"))
 
-    p = sub.add_parser("new", parents=[common], help=tr("新建专题", "scaffold a topic"))
+    p = sub.add_parser("new", parents=[common], help=tr("新建专题、栏目或页面", "scaffold a topic, column or page"))
     new_sub = p.add_subparsers(dest="kind", metavar="KIND")
     new_sub.required = True
-    t = new_sub.add_parser("topic", parents=[common], help=tr("新建专题", "scaffold a topic"))
-    t.add_argument("slug")
-    t.add_argument("--title", required=True)
-    t.add_argument("--blueprint", default="default")
+    t = new_sub.add_parser("topic", parents=[common], help=tr("按蓝本新建专题", "scaffold a topic from a blueprint"))
+    t.add_argument("slug", help=tr("专题目录名（网址的一部分）；中文名自动转为拼音", "topic folder name (part of the URL); "
+                                   "a Chinese name becomes pinyin"))
+    t.add_argument("--title", help=tr("专题标题（中文目录名时默认用它）", "topic title (defaults to a Chinese name)"))
+    t.add_argument("--blueprint", default="standard", metavar="B",
+                   help=tr("蓝本：standard、data-list、gallery、video、interview，或 site_src/blueprints/ 中的蓝本（默认 standard）",
+                           "blueprint: standard, data-list, gallery, video, interview, or one in site_src/blueprints/ "
+                           "(default: standard)"))
+    c = new_sub.add_parser("column", parents=[common], help=tr("新建栏目", "add a column to a topic"))
+    c.add_argument("path", metavar="TOPIC/COL", help=tr("专题/栏目目录名", "topic/column folder names"))
+    c.add_argument("--title", required=True, help=tr("栏目标题", "column title"))
+    c.add_argument("--type", default="其他", help=tr("栏目类型（工作动态、通知公告、政策文件 …，默认 其他）",
+                                                    "column type (工作动态, 通知公告, 政策文件 …; default 其他)"))
+    g = new_sub.add_parser("page", parents=[common], help=tr("新建页面", "add a page to a column"))
+    g.add_argument("path", metavar="TOPIC/COL/NAME", help=tr("专题/栏目/页面名", "topic/column/page names"))
+    g.add_argument("--title", required=True, help=tr("页面标题", "page title"))
 
     p = sub.add_parser("build", parents=[common], help=tr("构建站点到 public/", "build into public/"))
     p.add_argument("--topic", action="append", help=tr("只构建这个专题（可重复）", "build only this topic (repeatable)"))

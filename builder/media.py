@@ -83,6 +83,18 @@ class MediaHtml:
         return entry.key if entry is not None else "absent"
 
 
+def drop_caption_files(site: Site) -> None:
+    """A .srt/.vtt beside a video becomes the video's WebVTT track (the pipeline reads it); the file
+    itself is not published."""
+    from media_pipeline import IMAGE_EXTS
+    from media_pipeline.video import find_captions
+
+    captions = {find_captions(a.source) for a in site.assets if a.media and a.source.suffix.lower() not in IMAGE_EXTS}
+    captions.discard(None)
+    if captions:
+        site.assets = [a for a in site.assets if a.source not in captions]
+
+
 # ---------------------------------------------------------------- images that skip the pipeline
 
 def screen_assets(cfg: SiteConfig, site: Site) -> list[ZhuantiError]:
@@ -155,6 +167,7 @@ def process_media(cfg: SiteConfig, site: Site, jobs: int | None, notes: list[str
     from builder.build import PlannedFile  # the build's own record of a file to place
     from media_pipeline.catalog import catalog_for_topic
 
+    drop_caption_files(site)
     problems = screen_assets(cfg, site)
     items = media_items(site)
     if not items:

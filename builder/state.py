@@ -1,62 +1,168 @@
-"""The build state (the Lektor model): for every output, the inputs it read and their digests.
+"""The build state (the Lektor model), in ``.zhuanti-cache/build-state*.sqlite``.
 
-Stored in ``.zhuanti-cache/build-state.sqlite``. An output is reused only when every recorded input
-still has the recorded digest and the file in the previous ``public/`` is the one we wrote.
+* ``outputs``: every file the last build left in the output folder, with its hash, size and mtime
+  (an output edited or removed by hand is made again) and ``dirty`` (its inputs changed while a
+  ``--topic`` build kept it as it was: the next full build renders it again);
+* ``deps``: key → outputs that read it while they rendered (``builder.deps``), the reverse index
+  ``serve`` asks with ``Engine.outputs_for``;
+* ``keyvals``: the value every key had when its outputs were made;
+* ``files``: the input snapshot (stat signature and content digest of every source file);
+* ``meta``: build options, the time of the build and the publish/expire times of the sources.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import closing
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA = 2
+SCHEMA = 4
 
 
 @dataclass
 class OutputRecord:
     path: str
-    deps: dict[str, str]
+    kind: str  # "page" | "file" | "extra" (sitemap, manifest)
     sha256: str
     size: int
     mtime_ns: int
+    dirty: bool = False
+    warnings: list[str] = field(default_factory=list)
+    source: str | None = None  # a copied file: the digest of what it was copied from
+
+
+@dataclass
+class FileSig:
+    """An input file as last seen: stat signature and (when needed) its content digest."""
+
+    sig: tuple  # (size, mtime_ns, ino, ctime_ns); ("dir",) for a folder
+    digest: str | None = None
+    racy: bool = False  # modified too close to when it was seen: the signature alone proves nothing
 
 
 class BuildState:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._db: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path)
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError:
+                self.path.unlink(missing_ok=True)  # a damaged state only costs a full rebuild
+                self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, deps TEXT, sha256 TEXT, size INTEGER,"
-                   " mtime_ns INTEGER)")
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or row[0] != str(SCHEMA):
-            db.execute("DELETE FROM outputs")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-            db.commit()
+            for table in ("outputs", "deps", "keyvals", "files", "meta"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, kind TEXT, sha256 TEXT, size INTEGER,"
+                   " mtime_ns INTEGER, dirty INTEGER, warnings TEXT, source TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS deps (key TEXT, path TEXT, PRIMARY KEY (key, path)) WITHOUT ROWID")
+        db.execute("CREATE INDEX IF NOT EXISTS deps_path ON deps (path)")
+        db.execute("CREATE TABLE IF NOT EXISTS keyvals (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
+        db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+                   " ino INTEGER, ctime_ns INTEGER, digest TEXT, racy INTEGER) WITHOUT ROWID")
+        db.commit()
         return db
 
-    def load(self) -> dict[str, OutputRecord]:
-        if not self.path.exists():
-            return {}
-        try:
-            with closing(self._connect()) as db:
-                return {r[0]: OutputRecord(r[0], json.loads(r[1]), r[2], r[3], r[4])
-                        for r in db.execute("SELECT path, deps, sha256, size, mtime_ns FROM outputs")}
-        except (sqlite3.DatabaseError, ValueError):
-            return {}  # a damaged state only costs a full rebuild
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
-    def save(self, records: dict[str, OutputRecord]) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM outputs")
-            db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)",
-                           [(r.path, json.dumps(r.deps, sort_keys=True, ensure_ascii=False), r.sha256, r.size,
-                             r.mtime_ns) for r in records.values()])
+    # ---- reading -------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM meta"))
+
+    def outputs(self) -> dict[str, OutputRecord]:
+        return {r[0]: OutputRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]) if r[6] else [], r[7])
+                for r in self.db.execute("SELECT path, kind, sha256, size, mtime_ns, dirty, warnings, source"
+                                         " FROM outputs")}
+
+    def keyvals(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM keyvals"))
+
+    def files(self) -> dict[str, FileSig]:
+        return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
+                for r in self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, digest, racy FROM files")}
+
+    def output_stats(self) -> list[tuple[str, str, int, int, int]]:
+        """(path, kind, size, mtime_ns, dirty) of every output: what a build that may have nothing
+        to do needs to know (cheaper than ``outputs``)."""
+        return self.db.execute("SELECT path, kind, size, mtime_ns, dirty FROM outputs").fetchall()
+
+    def output_warnings(self) -> list[str]:
+        return [w for (text,) in self.db.execute("SELECT warnings FROM outputs WHERE warnings IS NOT NULL")
+                for w in json.loads(text)]
+
+    def outputs_for(self, keys: Iterable[str]) -> set[str]:
+        """The outputs that read any of these keys (the reverse index)."""
+        keys = list(keys)
+        out: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            out.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT path FROM deps WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def keys_of(self, path: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT key FROM deps WHERE path = ?", (path,))}
+
+    # ---- writing -------------------------------------------------------------------------
+    def save(self, *, meta: dict[str, str], outputs: dict[str, OutputRecord], written: dict[str, set[str]],
+             removed: Iterable[str], keyvals: dict[str, str], files: tuple[dict[str, FileSig], list[str]],
+             full: bool, collect: bool) -> None:
+        """Record one build. ``outputs``: records new or changed; ``written``: output → the keys it
+        read (replacing what it read before); ``files``: (input signatures new or changed, inputs
+        gone); ``full``: replace everything (a clean build); ``collect``: drop keys no output reads."""
+        db = self.db
+        with db:
+            if full:
+                for table in ("outputs", "deps", "keyvals", "files"):
+                    db.execute(f"DELETE FROM {table}")
+            removed = list(removed)
+            db.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in removed])
+            db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in removed])
+            if not full:
+                db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in written])
+            db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
+                             json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
+                            for r in outputs.values()])
+            db.executemany("INSERT INTO deps VALUES (?, ?)", [(k, p) for p, keys in written.items() for k in keys])
+            db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
+            if collect:
+                db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
+            self._save_files(files)
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+
+    def save_meta(self, meta: dict[str, str], files: tuple[dict[str, FileSig], list[str]]) -> None:
+        with self.db:
+            self._save_files(files)
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+
+    def _save_files(self, files: tuple[dict[str, FileSig], list[str]]) -> None:
+        upserts, gone = files
+        self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [(p, *(f.sig if len(f.sig) == 4 else (-1, 0, 0, 0)), f.digest, int(f.racy))
+                             for p, f in upserts.items()])
 
     def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)

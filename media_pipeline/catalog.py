@@ -28,7 +28,7 @@ from media_pipeline.errors import MediaError, MediaFailed
 from media_pipeline.i18n import tr
 
 SIDECAR_SUFFIX = ".yaml"
-SIDECAR_KEYS = ("title", "tags", "group", "description")
+SIDECAR_KEYS = ("title", "tags", "group", "description", "photographer")
 UNGROUPED = "未分组"
 # libyaml when PyYAML was built with it: ~10× faster on a site with hundreds of sidecars.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -44,6 +44,8 @@ class Sidecar:
     tags: tuple[str, ...] = ()
     group: str = ""
     description: str = ""
+    photographer: str = ""  # 摄影: credited under the photo on the media page and in the lightbox
+    internal_tags: tuple[str, ...] = ()  # tags written as {name: 竖屏, internal: true}: for staff, never shown
 
 
 def sidecar_path(media: Path) -> Path:
@@ -104,7 +106,7 @@ def parse_sidecar(text: str, path: Path) -> Sidecar:
                                  tr("可用的键：{a}", "valid keys: {a}", a=", ".join(SIDECAR_KEYS)))
             value = loader.construct_object(value_node, deep=True)
             if key == "tags":
-                values[key] = _tags(value, path, line)
+                values[key], values["internal_tags"] = _tags(value, path, line)
             else:
                 values[key] = _text(key, value, path, line)
     except yaml.YAMLError as exc:  # e.g. a bad !!tag or timestamp
@@ -139,9 +141,11 @@ def _text(key: str, value: Any, path: Path, line: int) -> str:
                              k=key))
 
 
-def _tags(value: Any, path: Path, line: int) -> tuple[str, ...]:
+def _tags(value: Any, path: Path, line: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tags, internal tags). A tag may be written ``{name: 竖屏, internal: true}``: it stays in the
+    catalog (``zhuanti media --list --tag 竖屏``) but pages never show it."""
     if value is None:
-        return ()
+        return (), ()
     if isinstance(value, str):
         items: list[Any] = [t for t in re.split(r"[,，、;；]", value)]
     elif isinstance(value, list):
@@ -152,14 +156,20 @@ def _tags(value: Any, path: Path, line: int) -> tuple[str, ...]:
             raise MediaError(tr("“tags” 应为标签列表，实际是{t}", "'tags' must be a list of tags, got {t}", t=_type_name(value)),
                              path, line=line, field="tags", hint=tr("例如：tags: [会议, 2025]", "for example: tags: [meeting, 2025]"))
     out: list[str] = []
+    internal: list[str] = []
     for item in items:
+        if isinstance(item, dict) and set(item) <= {"name", "internal"} and isinstance(item.get("name"), str | int) \
+                and isinstance(item.get("internal", False), bool):
+            if item.get("internal"):
+                internal.append(str(item["name"]).strip())
+            item = item["name"]
         if isinstance(item, list | dict) or isinstance(item, bool) or item is None:
             raise MediaError(tr("标签应为文字，实际是{t}", "each tag must be text, got {t}", t=_type_name(item)),
-                             path, line=line, field="tags", hint=tr("例如：tags: [会议, 2025]", "for example: tags: [meeting, 2025]"))
+                             path, line=line, field="tags", hint=tr("例如：tags: [会议, {name: 竖屏, internal: true}]", "for example: tags: [meeting, {name: portrait, internal: true}]"))
         tag = str(item).strip()
         if tag and tag not in out:
             out.append(tag)
-    return tuple(out)
+    return tuple(out), tuple(internal)
 
 
 # ---------------------------------------------------------------- the catalog
@@ -282,7 +292,8 @@ def catalog_for_topic(library: Any, items: list[MediaItem], page_url: str, page_
         entry = entries.get(src)
         title = side.title or src.stem
         item: dict[str, Any] = {"title": title, "description": side.description, "kind": media_kind(src),
-                                "tags": list(side.tags), "source": library.rel(src),
+                                "tags": [t for t in side.tags if t not in side.internal_tags],
+                                "photographer": side.photographer, "source": library.rel(src),
                                 "html": Markup(""), "href": "", "duration": "", "width": None, "height": None}
         if entry is not None:
             prefix = url_prefix(page_url, entry.url_dir)
@@ -290,7 +301,7 @@ def catalog_for_topic(library: Any, items: list[MediaItem], page_url: str, page_
             item["href"] = prefix + entry.main_name(quoted=True)
             item["duration"] = _duration_text(getattr(entry, "duration", None))
             item["width"], item["height"] = entry.width, entry.height
-        tag_counts.update(side.tags)
+        tag_counts.update(t for t in side.tags if t not in side.internal_tags)
         by_group.setdefault(side.group or UNGROUPED, []).append(item)
     order = {name: i for i, name in enumerate(groups)}
     names = sorted(by_group, key=lambda g: (g == UNGROUPED, order.get(g, len(order)), g))

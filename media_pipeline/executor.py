@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import threading
 import traceback
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from typing import Any
 from media_pipeline.cache import MediaCache
 from media_pipeline.errors import MediaConfigError, MediaError
 from media_pipeline.i18n import tr
-from media_pipeline.images import ImageParams, process_image
+from media_pipeline.images import ImageParams, process_image, warning_text
 
 # File-name stem of photo renditions inside a cache entry (published names come from the source).
 CACHE_IMAGE_STEM = "image"
@@ -85,9 +86,14 @@ def image_job(source: str, cache_root: str, key: str, params: dict, extra: dict 
     cache = MediaCache(Path(cache_root))
     staging = cache.staging(key)
     try:
-        outputs = process_image(Path(source), staging, ImageParams(**params), stem=CACHE_IMAGE_STEM)
+        # Pillow's warnings would reach the screen in English and without the file's name: they
+        # travel back with the result and are said as notes naming the file.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outputs = process_image(Path(source), staging, ImageParams(**params), stem=CACHE_IMAGE_STEM)
         result = cache.commit(key, staging, {"kind": "image", "outputs": outputs.to_dict(), **(extra or {})})
-        return {"ok": True, "source": source, "result": result}
+        notes = list(dict.fromkeys(warning_text(str(w.message)) for w in caught))
+        return {"ok": True, "source": source, "result": result, "notes": notes}
     except Exception as exc:  # noqa: BLE001 - every failure becomes plain data for the caller
         cache.discard(staging)
         return _error(source, exc)
@@ -253,6 +259,18 @@ def _is_dask(executor: Executor) -> bool:
     return type(executor).__module__.startswith("distributed")
 
 
+# Below this many source bytes of photos in one run, starting worker processes (a forkserver, then
+# an interpreter and Pillow in each) costs more than the photos take in this process.
+POOL_MIN_BYTES = 8_000_000
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def default_jobs(jobs: int | None) -> int:
     return max(1, jobs if jobs else (os.cpu_count() or 1))
 
@@ -287,7 +305,9 @@ def run_tasks(tasks: list[MediaTask], cache_root: Path, jobs: int | None = None,
     results: list[dict | None] = [None] * len(tasks)
     owned: list[Executor] = []
     if images and executor is None:
-        executor = SerialExecutor() if jobs == 1 or len(images) == 1 else _process_pool(min(jobs, len(images)))
+        small = sum(_size(t.source) for _, t in images) < POOL_MIN_BYTES
+        executor = SerialExecutor() if jobs == 1 or len(images) == 1 or small \
+            else _process_pool(min(jobs, len(images)))
         owned.append(executor)
     if videos and video_executor is None:
         video_executor = SerialExecutor() if jobs == 1 else ThreadPoolExecutor(min(jobs, len(videos)),

@@ -176,7 +176,9 @@ def process_image(src: Path, out_dir: Path, params: ImageParams, stem: str | Non
 
 def read_size(src: Path, params: ImageParams) -> tuple[int, int]:
     """Upright width and height from the file header only (for the catalog of unprocessed files)."""
-    im, _, _ = _open(src, params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said, naming the file, when the photo is processed
+        im, _, _ = _open(src, params)
     with im:
         w, h = im.size
         return (h, w) if _orientation(im) in _SWAPS_AXES else (w, h)
@@ -230,9 +232,45 @@ def _too_large(src: Path, pixels: int | None, params: ImageParams, size: tuple[i
                      "shrink the photo; if it really must be larger, raise [media] max_image_pixels in site.toml."))
 
 
+# Pillow's reasons (English) and what they mean for the editor, in the user's language.
+_REASONS = (
+    (re.compile(r"truncated", re.I), "文件不完整（在中途被截断）", "the file is incomplete (cut off part way)"),
+    (re.compile(r"broken data stream|decoder error|unrecognized data stream|invalid|corrupt", re.I),
+     "图像数据已损坏，无法解码", "the image data is damaged and cannot be decoded"),
+    (re.compile(r"not enough data|premature end|unexpected end", re.I),
+     "图像数据提前结束", "the image data ends early"),
+)
+_WARNINGS = (
+    (re.compile(r"exif|\btag\b|ifd", re.I), "EXIF 元数据损坏，已忽略（拍摄方向可能未能自动校正）",
+     "the EXIF metadata is damaged and was ignored (the photo may not have been turned upright)"),
+    (re.compile(r"transparency", re.I), "调色板透明度已按 RGBA 处理", "the palette transparency was handled as RGBA"),
+    (re.compile(r"truncated|incomplete", re.I), "文件末尾不完整，已按能读出的部分处理",
+     "the end of the file is incomplete; what could be read was used"),
+    (re.compile(r"MPO|multi", re.I), "多帧图片，只使用第一帧", "a multi-frame image: the first frame was used"),
+)
+
+
+def reason_text(exc: BaseException | str) -> str:
+    """Pillow's reason in the user's language (its own words kept only in English mode)."""
+    text = str(exc)
+    for pattern, zh, en in _REASONS:
+        if pattern.search(text):
+            return tr(zh, en + f" ({text})")
+    return tr("无法读取的图像数据", "unreadable image data ({e})", e=text)
+
+
+def warning_text(message: str) -> str:
+    """A Pillow warning as a sentence for the editor, in the user's language."""
+    for pattern, zh, en in _WARNINGS:
+        if pattern.search(message):
+            return tr(zh, en)
+    return tr("图片处理时出现警告，输出可能与原图略有不同", "a warning while processing ({m}); check the result",
+              m=message)
+
+
 def _corrupt(src: Path, exc: BaseException) -> MediaError:
-    return MediaError(tr("图片文件已损坏或不完整：{e}", "the image file is damaged or incomplete: {e}", e=exc), src,
-                      hint=tr("请重新复制或导出该图片。", "copy or export the photo again."))
+    return MediaError(tr("图片文件已损坏或不完整：{e}", "the image file is damaged or incomplete: {e}", e=reason_text(exc)),
+                      src, hint=tr("请重新复制或导出该图片。", "copy or export the photo again."))
 
 
 def _orientation(im: Image.Image) -> int:

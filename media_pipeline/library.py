@@ -348,9 +348,8 @@ class MediaLibrary:
                 source = Path(task.source)
                 if result.get("ok"):
                     self._results[source] = (signatures[source], result["result"])
-                    note = self._note(source, result["result"])
-                    if note:
-                        report.notes.append(f"{self.rel(source)}: {note}")
+                    notes = [*result.get("notes", ()), self._note(source, result["result"])]
+                    report.notes.extend(f"{self.rel(source)}: {n}" for n in notes if n)
                     (report.transcoded if task.kind == "video" else report.converted).append(self.rel(source))
                     for copy in copies[task.key]:
                         self._results[copy] = (signatures[copy], result["result"])

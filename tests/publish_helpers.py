@@ -20,6 +20,7 @@ from tests.sitefactory import BASIC, SITE_TOML, write_site
 
 SSHD = Path("/usr/sbin/sshd")
 NOW = "2026-11-30T10:00:00+08:00"
+TMPFS_KB = 4096  # the "full disk" tests' target: room for the small site's first release, not for a second
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +81,19 @@ def kill_tree(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
+def launch(argv: list[str], log: Path, port: int) -> subprocess.Popen:
+    """Start a server (its output appended to ``log``) and wait until it listens on ``port``."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=out)
+    wait_port(port, proc)
+    return proc
+
+
+def halt(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        kill_tree(proc)
+
+
 def site_with_targets(root: Path, targets: str, files: dict | None = None, check: bool = True) -> Path:
     write_site(root, {**BASIC, **(files or {})}, SITE_TOML + "\n" + targets)
     assert main(["--root", str(root), "build"]) == 0
@@ -93,6 +107,47 @@ def zhuanti(capsys, root: Path, *args: str) -> tuple[int, str, str]:
     rc = main(["--root", str(root), "--lang", "en", *args])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def live(www: Path) -> Path:
+    """The release folder ``current`` points at."""
+    return www / os.readlink(www / "current")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def public_tree(root: Path) -> dict[str, bytes]:
+    """public/ as it should appear on a target (the build's own .zhuanti/ is not published)."""
+    return {k: v for k, v in tree(root / "public").items() if not k.startswith(".zhuanti/")}
+
+
+def publish_killing_server(root: Path, target: str, server, after: int = 10):
+    """Add 150 attachments, rebuild, then publish while ``server`` is stopped after ``after`` files
+    went up; returns the PublishError raised."""
+    from builder.errors import PublishError
+    from builder.publish.command import publish_command
+
+    for i in range(150):
+        path = root / f"topics/demo/news/files/f{i:03}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"附件 {i}\n" * 50, encoding="utf-8")
+    edit_and_rebuild(root, "topics/demo/news/a.md", "\n新的一段。\n")
+    seen = []
+
+    def stop_server(path: str, size: int) -> None:
+        seen.append(path)
+        if len(seen) == after:
+            server.stop()
+
+    class Args:
+        dry_run = force = allow_deletes = prune_foreign = False
+
+    Args.root, Args.target = root, target
+    with pytest.raises(PublishError) as caught:
+        publish_command(Args, on_file=stop_server)
+    return caught.value
 
 
 def edit_and_rebuild(root: Path, rel: str, text: str) -> None:
@@ -112,15 +167,11 @@ class Sshd:
     proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = (self.work / "sshd.log").open("ab")
-        self.proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.work / "sshd_config")],
-                                     stdout=log, stderr=log)
-        wait_port(self.port, self.proc)
+        self.proc = launch([str(SSHD), "-D", "-e", "-f", str(self.work / "sshd_config")], self.work / "sshd.log",
+                           self.port)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            kill_tree(self.proc)
-        self.proc = None
+        self.proc = halt(self.proc)
 
 
 def start_sshd(tmp_path: Path, monkeypatch) -> Sshd:
@@ -166,16 +217,12 @@ class RcloneS3:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = (self.data.parent / "rclone.log").open("ab")
-        self.proc = subprocess.Popen([rclone_exe(), "serve", "s3", str(self.data), "--addr",
-                                      f"127.0.0.1:{self.port}", "--auth-key", f"{self.access_key},{self.secret_key}"],
-                                     stdout=log, stderr=log)
-        wait_port(self.port, self.proc)
+        self.proc = launch([rclone_exe(), "serve", "s3", str(self.data), "--addr", f"127.0.0.1:{self.port}",
+                            "--auth-key", f"{self.access_key},{self.secret_key}"], self.data.parent / "rclone.log",
+                           self.port)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            kill_tree(self.proc)
-        self.proc = None
+        self.proc = halt(self.proc)
 
     def client(self):
         import boto3

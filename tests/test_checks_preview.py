@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -97,8 +96,7 @@ def test_words_are_found_across_inline_tags_with_suggestion(site, matcher, out):
     html = page("<p>我们因该认真学习。</p>\n<p>中华人民<b>共合国</b>成立。</p>", title="做为标题")
     found = fast_findings(html, "news/a/index.html", site=site, matcher=matcher, root=out)
     by_rule = {f.rule: f for f in found}
-    assert by_rule["word.typo"].suggestion in ("应该", "作为")
-    assert {f.target for f in found if f.rule == "word.typo"} == {"因该", "做为"}
+    assert {f.target: f.suggestion for f in found if f.rule == "word.typo"} == {"因该": "应该", "做为": "作为"}
     assert by_rule["word.expression"].severity == "error" and by_rule["word.expression"].suggestion == "中华人民共和国"
     assert by_rule["word.expression"].line == 6
 
@@ -115,23 +113,20 @@ def test_missing_footer_identity_is_found(site, matcher, out):
     assert "ICP" in identity.message
 
 
-def test_fast_findings_take_a_few_milliseconds(site, tmp_path, out):
-    """Measured, not asserted on time: prints ms per page for a realistic page and 20,000 words."""
+@pytest.mark.parametrize("count,found,limited", [(150, 150, False), (250, 200, True)])
+def test_fast_findings_with_a_large_word_list_find_every_match_up_to_the_cap(site, tmp_path, out, count, found,
+                                                                             limited):
+    """20,000 listed words; every occurrence is found up to the per-page cap, which then says so.
+    (Its speed is measured in bench/checks_preview.py: tests never assert on time.)"""
     words = tmp_path / "words"
     words.mkdir()
     (words / "sensitive.txt").write_text("\n".join(f"测试敏感词{i:05d}" for i in range(20_000)), encoding="utf-8")
     big_matcher = WordMatcher.from_dir(words)
     body = "".join(f'<p>第{i}段：各级政府要认真落实<a href="../a/">相关政策</a>，推进测试敏感词00042。</p>\n'
-                   for i in range(150))
-    html = page(body)
-    fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, root=out)  # warm up
-    runs = 20
-    t = time.perf_counter()
-    for _ in range(runs):
-        found = fast_findings(html, "news/b/index.html", site=site, matcher=big_matcher, root=out)
-    ms = (time.perf_counter() - t) * 1000 / runs
-    print(f"\nfast_findings: {len(html) / 1024:.0f} KB page, 20,000 words: {ms:.2f} ms/page")
-    assert sum(1 for f in found if f.rule == "word.sensitive") == 150 or any(f.rule == "word.limit" for f in found)
+                   for i in range(count))
+    result = fast_findings(page(body), "news/b/index.html", site=site, matcher=big_matcher, root=out)
+    assert sum(1 for f in result if f.rule == "word.sensitive") == found
+    assert any(f.rule == "word.limit" for f in result) is limited
 
 
 # ---------------------------------------------------------------- mark_findings

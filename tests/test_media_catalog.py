@@ -13,6 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from builder.config import load_site_config
 from builder.media import library_for, site_media
+from builder.render.theme import THEME_FILTERS
 from media_pipeline.catalog import (
     Sidecar,
     build_catalog,
@@ -178,12 +179,11 @@ def test_catalog_for_topic_groups_by_declared_order_and_counts_tags(tmp_path):
 
 def _render_index(tmp_path: Path, media: dict) -> str:
     base = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}'
-            '</title></head><body><main>{% block content %}{% endblock %}</main></body></html>')
+            '</title>{% block head %}{% endblock %}</head><body><main>{% block content %}{% endblock %}</main>'
+            '{% block scripts %}{% endblock %}</body></html>')
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([
         jinja2.DictLoader({"base.html": base}), jinja2.FileSystemLoader(str(THEME / "templates"))]), autoescape=True)
-    from builder.render.theme import THEME_FILTERS
-
-    env.filters.update(THEME_FILTERS)  # the theme's own filters (public_tags hides internal tags)
+    env.filters.update(THEME_FILTERS)  # the theme's own filters, as the build's environment has them
     return env.get_template("media_index.html").render(
         media=media, site={"title": "测试委员会"}, topic=None, static=lambda p: "../../static/" + p)
 

@@ -133,8 +133,12 @@ def test_png_text_chunks_and_exif_are_stripped(tmp_path):
     exif = Image.Exif()
     exif[0x010F] = "Canon"
     Image.new("RGB", (100, 60), "white").save(src, pnginfo=info, exif=exif.tobytes())
-    process_image(src, tmp_path / "out", SMALL)
-    for path in _all_outputs(tmp_path / "out"):
+    raw = src.read_bytes()
+    assert all(m in raw for m in (b"Canon", b"secret text", b"secret xmp", b"eXIf", b"tEXt", b"iTXt"))  # it has them
+    outputs = process_image(src, tmp_path / "out", SMALL)
+    files = _all_outputs(tmp_path / "out")
+    assert len(files) == len(outputs.renditions) >= 2  # never a vacuous loop
+    for path in files:
         _metadata_free(path)
 
 

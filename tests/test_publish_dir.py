@@ -14,9 +14,13 @@ import pytest
 from builder.cli import main
 from builder.publish import lock as locks
 from tests.publish_helpers import (
+    TMPFS_KB,
     edit_and_rebuild,
+    live,
     pinned_now,  # noqa: F401 - autouse fixture
+    public_tree,
     site_with_targets,
+    tree,
     zhuanti,
 )
 
@@ -29,18 +33,6 @@ def dir_target(www: Path, extra: str = "") -> str:
 def site(tmp_path) -> tuple[Path, Path]:
     www = tmp_path / "www"
     return site_with_targets(tmp_path / "site", dir_target(www)), www
-
-
-def live(www: Path) -> Path:
-    return www / os.readlink(www / "current")
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def public_tree(root: Path) -> dict[str, bytes]:
-    return {k: v for k, v in tree(root / "public").items() if not k.startswith(".zhuanti/")}
 
 
 def test_publish_edit_republish_rollback(site, capsys):
@@ -239,7 +231,7 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         pytest.skip("mounting a small tmpfs needs root")
     www = tmp_path / "www"
     www.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(www)]).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_KB}k", "tmpfs", str(www)]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
     try:
         root = site_with_targets(tmp_path / "site", dir_target(www))
@@ -248,7 +240,7 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         before = tree(first)
         big = root / "site_src/assets/big.bin"
         big.parent.mkdir(parents=True, exist_ok=True)
-        big.write_bytes(os.urandom(400_000))
+        big.write_bytes(os.urandom(TMPFS_KB * 1024))  # cannot fit beside the first release
         assert main(["--root", str(root), "build"]) == 0
         assert main(["--root", str(root), "check"]) == 0
         rc, _, err = zhuanti(capsys, root, "publish", "staging")
@@ -270,6 +262,7 @@ def test_where_hard_links_are_impossible_files_are_copied(site, capsys, monkeypa
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr("builder.publish.folder.shutil.which", lambda name: None)  # no GNU cp -al either
     rc, _, err = zhuanti(capsys, root, "publish", "staging")
     assert rc == 0 and "cannot hard-link" in err
     second = live(www)

@@ -7,15 +7,15 @@ import gzip
 import hashlib
 import json
 
-import boto3
+import botocore.session
 import pytest
 
-from builder.errors import PublishError
-from builder.publish.command import publish_command
 from tests.publish_helpers import (
     RcloneS3,
     edit_and_rebuild,
     pinned_now,  # noqa: F401 - autouse fixture
+    public_tree,
+    publish_killing_server,
     site_with_targets,
     start_rclone,
     zhuanti,
@@ -47,28 +47,18 @@ def live_objects(server: RcloneS3, prefix: str = "zt/") -> dict[str, bytes]:
     return out
 
 
-def public_tree(root) -> dict[str, bytes]:
-    pub = root / "public"
-    return {p.relative_to(pub).as_posix(): p.read_bytes() for p in sorted(pub.rglob("*"))
-            if p.is_file() and not p.relative_to(pub).as_posix().startswith(".zhuanti/")}
-
-
-class Args:
-    target, dry_run, force, allow_deletes, prune_foreign = "obs", False, False, False, False
-
-
 def record_requests(monkeypatch) -> list[tuple[str, str]]:
     """Every S3 request zhuanti sends, in order, as (operation, key)."""
     calls: list[tuple[str, str]] = []
-    real = boto3.client
+    real = botocore.session.Session.create_client
 
-    def client(*args, **kwargs):
-        c = real(*args, **kwargs)
+    def create_client(self, *args, **kwargs):
+        c = real(self, *args, **kwargs)
         c.meta.events.register("before-call.s3.*", lambda model, params, **_: calls.append(
             (model.name, params.get("url_path", "").split("/", 2)[-1])))
         return c
 
-    monkeypatch.setattr(boto3, "client", client)
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
     return calls
 
 
@@ -161,25 +151,11 @@ def test_wrong_and_missing_credentials(s3, tmp_path, capsys, monkeypatch):
 
 
 def test_server_killed_mid_upload_then_rerun_finishes(s3, tmp_path, capsys):
-    many = {f"topics/demo/news/files/f{i:03}.txt": f"附件 {i}\n" * 50 for i in range(120)}
     root = site_with_targets(tmp_path / "site", s3_target(s3))
     assert zhuanti(capsys, root, "publish", "obs")[0] == 0
     before = live_objects(s3)
-    for rel, text in many.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    edit_and_rebuild(root, "topics/demo/news/a.md", "\n新的一段。\n")
-    seen = []
-
-    def kill_after_ten(path: str, size: int) -> None:
-        seen.append(path)
-        if len(seen) == 10:
-            s3.stop()
-
-    Args.root = root
-    with pytest.raises(PublishError) as caught:
-        publish_command(Args, on_file=kill_after_ten)
-    assert "connection to the object storage" in str(caught.value) and "run the command again" in str(caught.value)
+    error = publish_killing_server(root, "obs", s3)
+    assert "connection to the object storage" in str(error) and "run the command again" in str(error)
     s3.start()
     assert live_objects(s3) == before  # content objects went up first: the live site is untouched
     rc, _, err = zhuanti(capsys, root, "publish", "obs")

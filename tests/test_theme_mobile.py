@@ -1,12 +1,16 @@
 """The default theme in a real browser: no horizontal scroll at 360 px, visible focus, no external requests."""
 
+from pathlib import Path
+
 import pytest
 
 from builder.build import BuildOptions, build_site
 from builder.checks.browser import open_browser
 from tests.sitefactory import BASIC, md, write_site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                                 reason="needs Debian's /usr/bin/chromium (make test installs it: APT_PKGS)")]
 
 LONG = {
     **BASIC,

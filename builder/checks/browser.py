@@ -438,6 +438,11 @@ class BrowserSession:
         return self.probe(page)["overflow"]
 
 
+def chromium_path(chromium: str | None = None) -> str:
+    """The Chromium to drive: the one given, else ``$ZHUANTI_CHROMIUM``, else Debian's."""
+    return chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+
+
 def _require_chromium(chromium: str) -> None:
     if not Path(chromium).exists():
         raise ConfigError(
@@ -480,13 +485,14 @@ def _sync_playwright():
 
 
 @contextmanager
-def open_browser(root: Path | None = None, *, chromium: str = CHROMIUM, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+def open_browser(root: Path | None = None, *, chromium: str | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  url_prefix: str = "/") -> Iterator[BrowserSession]:
-    """Chromium plus (when ``root`` is given) a local server for ``root`` at ``url_prefix``;
-    closes both on exit.
+    """Chromium (``chromium``, else ``$ZHUANTI_CHROMIUM``, else /usr/bin/chromium) plus (when
+    ``root`` is given) a local server for ``root`` at ``url_prefix``; closes both on exit.
 
     ``with open_browser(public) as b: b.screenshot("index.html", tmp_path / "home.png")``
     """
+    chromium = chromium_path(chromium)
     _require_chromium(chromium)
     sync_playwright = _sync_playwright()
     with _serve_optional(root, url_prefix) as base_url, sync_playwright() as playwright:
@@ -608,7 +614,7 @@ class _Job:
 
 MAX_FINDING_SHOT_PAGES = 30   # pages with findings that get screenshots (the report stays a few MB)
 SHOT_MAX_WIDTH = 480          # px; wider screenshots (desktop, overflow) are scaled down
-SHOT_QUALITY = 62
+SHOT_QUALITY = 50
 ELDER_PARAM = "elder=1"
 # The theme's documented hook (docs/browser-checks.md): the page in 适老化 mode has data-elder on <html>.
 _ELDER_ACTIVE_JS = """() => { const de = document.documentElement, b = document.body;
@@ -645,7 +651,8 @@ _UNOUTLINE_JS = """() => { document.querySelectorAll('[data-zhuanti-outline]').f
 
 class BrowserCheck:
     """``mobile.*`` and ``a11y.*``: each page loaded in Chromium and measured on every device,
-    axe-core once (on the first device), script errors, the 适老化 mode at phone width.
+    axe-core once (on the first device), script errors; the 适老化 mode (a theme feature) at phone
+    width on the first checked page of each template.
 
     ``finish()`` does the work in one browser with ``contexts`` pages in flight at once. The
     pages are ``pages``, else those ``page()`` recorded, else every HTML file under ``root``;
@@ -670,7 +677,7 @@ class BrowserCheck:
         self.want_screenshots = screenshots
         self.contexts = contexts or DEFAULT_CONTEXTS
         self.elder = elder
-        self.chromium = chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+        self.chromium = chromium_path(chromium)
         self.timeout_ms = timeout_ms
         self.url_prefix = url_prefix
         self.stats: dict[str, float] = {}
@@ -756,6 +763,8 @@ class BrowserCheck:
             return findings
         axe_script = _axe_script()  # fail on a missing package before starting a browser
         async_playwright = _async_playwright()
+        ui.say(tr("浏览器检查：{n} 个页面 × {d} 种设备（{s}）", "browser check: {n} pages × {d} devices ({s})",
+                  n=len(jobs), d=len(self.devices), s=self.selection or tr("全部页面", "every page")))
         started = time.perf_counter()
         with serve_folder(self.root, self.url_prefix) as base_url, \
                 ui.progress(tr("浏览器检查", "browser check"), total=len(jobs)) as advance:
@@ -804,14 +813,16 @@ class BrowserCheck:
             return [Finding(
                 "mobile.elder-mode", "info", missing[0],
                 tr("未检查适老化模式：页面打开 ?{q} 后没有进入适老化模式（<html> 上没有 data-elder），"
-                   "共 {n} 个页面", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
-                   "switch it on (no data-elder on <html>); {n} pages", q=ELDER_PARAM, n=len(missing)),
+                   "共试了 {n} 个页面（每个模板一页）", "the elderly-friendly mode was not checked: with ?{q} the pages do not "
+                   "switch it on (no data-elder on <html>); {n} pages tried", q=ELDER_PARAM, n=len(missing)),
                 suggestion=tr("主题应支持 ?elder=1 并在 <html> 上加 data-elder（见 docs/browser-checks.md）",
                               "the theme should honour ?elder=1 and set data-elder on <html> "
                               "(see docs/browser-checks.md)"))]
         return [Finding("mobile.elder-mode", "info", rel,
-                        tr("本页打开 ?{q} 后没有进入适老化模式，其他页面可以", "with ?{q} this page does not switch "
-                           "to the elderly-friendly mode; other pages do", q=ELDER_PARAM)) for rel in missing]
+                        tr("本页（模板 {t}）打开 ?{q} 后没有进入适老化模式，其他模板的页面可以",
+                           "with ?{q} this page (template {t}) does not switch to the elderly-friendly mode; "
+                           "pages of other templates do", q=ELDER_PARAM, t=self.templates.get(rel, "?")))
+                for rel in missing]
 
     def note(self) -> str:
         """One line for the report: pages and devices checked, how they were chosen, the cost."""
@@ -904,14 +915,16 @@ class _Worker:
     async def check_guarded(self, job: _Job) -> list[Finding]:
         """``check`` within a time budget; a page that hangs or crashes the tab is a finding and
         the worker starts over with fresh tabs."""
-        loads = len(self.check.groups) + (1 if self.check.elder else 0)
+        loads = len(self.check.groups) + (1 if self.check.elder and job.representative else 0)
         budget = self.check.timeout_ms / 1000 * loads + 10
         try:
             return await asyncio.wait_for(self.check_page(job), budget)
         except ZhuantiError:
             raise
         except Exception as exc:  # a broken page must not end the run
-            finding = _load_failed(job.rel, exc, self.check.timeout_ms)
+            # asyncio's TimeoutError is the whole page's budget running out; Playwright's is one load's.
+            limit_ms = budget * 1000 if isinstance(exc, TimeoutError) else self.check.timeout_ms
+            finding = _load_failed(job.rel, exc, int(limit_ms))
             await self.close()
             try:
                 await self.start()
@@ -957,19 +970,20 @@ class _Worker:
                         page_level += axe_findings(rel, axe["violations"], source,
                                                    zoom_locked=any(f.rule == "mobile.viewport" for f in page_level))
                     per_device.append((device, found))
-                    shown = found + (page_level if gi == 0 and di == 0 else [])
+                    # Notices (info) neither earn a page its pictures nor get outlined.
+                    shown = [f for f in found + (page_level if gi == 0 and di == 0 else []) if f.severity != "info"]
                     reason = check.wants_shot(job, device, shown, shot_state)
                     if reason:
                         await self._screenshot(tab, job, device, shown, reason)
             except Exception as exc:
                 # A script or <meta http-equiv=refresh> sent the tab elsewhere: what is on screen
                 # now is another page, so measuring it would blame this one.
-                if not isinstance(exc, _Navigated) and "context was destroyed" not in str(exc):
+                if "context was destroyed" not in str(exc):
                     raise
                 return [await self._redirect_finding(tab, url, rel)]
         check.by_device[rel] = {d.key: f for d, f in per_device}
         out = merge_devices(per_device) + page_level
-        if check.elder:
+        if check.elder and job.representative:
             out += await self._elder(rel, url, source)
         return out + console_findings(rel, self.events, url, source)
 
@@ -1087,10 +1101,6 @@ def _axe_script() -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-class _Navigated(Exception):
-    """The page replaced itself with another one while it was being checked."""
 
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
@@ -1297,7 +1307,8 @@ def merge_devices(per_device: list[tuple[Device, list[Finding]]]) -> list[Findin
     merged: dict[tuple, tuple[Finding, list[Device]]] = {}
     for device, found in per_device:
         for f in found:
-            key = (f.rule, f.severity, f.target, f.line)
+            # The advisory tap-target notice is one per page, whichever element it names first.
+            key = (f.rule, f.severity) if f.severity == "info" else (f.rule, f.severity, f.target, f.line)
             if key in merged:
                 merged[key][1].append(device)
             else:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from builder import clock
 from builder.config import COLUMN_TYPES, SiteConfig, TopicConfig, closest, confine, load_topic_config
@@ -20,7 +21,7 @@ from builder.content.model import Asset, Column, DataSpec, Page, Site, Topic
 from builder.errors import BuildFailed, ConfigError, ContentError, ZhuantiError
 from builder.i18n import tr
 from builder.resources import builtin_theme_dir
-from media_pipeline import IMAGE_EXTS, MEDIA_EXTS
+from media_pipeline import MEDIA_EXTS
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "topic.toml"}
 SKIP_DIRS = {"templates", "__pycache__"}
@@ -37,6 +38,8 @@ class LoadOptions:
     future: bool = False
     topics: list[str] | None = None  # None = all
     now: dt.datetime | None = None
+    # The engine's parse cache (builder.engine_sources.SourceCache): unchanged files are not parsed again.
+    sources: Any = None
 
 
 def theme_dir(site: SiteConfig) -> Path:
@@ -134,7 +137,8 @@ class Loader:
 
     def read_page(self, path: Path, kind: str, url: str, keys=frontmatter.PAGE_KEYS, **extra) -> Page | None:
         try:
-            fm = frontmatter.parse(frontmatter.read_text(path), path, keys)
+            fm = self.opts.sources.front_matter(path, keys) if self.opts.sources else \
+                frontmatter.parse(frontmatter.read_text(path), path, keys)
         except ContentError as exc:
             self.errors.append(exc)
             return None
@@ -199,7 +203,6 @@ class Loader:
                         site.topics.append(topic)
         site.topics.sort(key=lambda t: (t.archived, t.config.weight == 0, t.config.weight,
                                         -(t.nav.date.timestamp() if t.nav.date else 0), t.slug))
-        self.drop_caption_files()
         attachments.leave_out_unused(site, self.root)
         self.check_collisions()
         if self.errors:
@@ -354,7 +357,8 @@ class Loader:
         for key, value in (("slug_field", slug_field), ("title_field", title_field)):
             if not value:
                 raise ContentError(tr("数据栏目必须声明 {k}", "a data column must declare {k}", k=key), src, field=key)
-        source = load_records(data_path, sheet=meta.get("sheet"), field_source=src)
+        source = self.opts.sources.records(data_path, sheet=meta.get("sheet"), field_source=src) \
+            if self.opts.sources else load_records(data_path, sheet=meta.get("sheet"), field_source=src)
         self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])
@@ -439,16 +443,6 @@ class Loader:
                     self.errors.append(exc)
                     continue
                 self.site.assets.append(Asset(p, out, media=media_ok and p.suffix.lower() in MEDIA_EXTS))
-
-    def drop_caption_files(self) -> None:
-        """A .srt/.vtt beside a video becomes the video's WebVTT track; the file itself is not published."""
-        from media_pipeline.video import find_captions
-
-        captions = {find_captions(a.source) for a in self.site.assets
-                    if a.media and a.source.suffix.lower() not in IMAGE_EXTS}
-        captions.discard(None)
-        if captions:
-            self.site.assets = [a for a in self.site.assets if a.source not in captions]
 
     def check_collisions(self) -> None:
         owners: dict[str, str] = {out: tr("（构建生成的文件）", "(a file the build writes)") for out in GENERATED}

@@ -3,10 +3,9 @@ sources" warning. Nothing here rebuilds or imports the build's internals."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from builder.checks import store
 from builder.config import SiteConfig
@@ -45,16 +44,17 @@ def load_build(cfg: SiteConfig) -> LocalBuild:
     files: dict[str, FileEntry] = {}
     for row in manifest.get("files") or []:
         rel = str(row.get("path", ""))
-        parts = PurePosixPath(rel).parts
-        if not rel or rel.startswith("/") or ".." in parts or parts[0] == ".zhuanti":
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or ".." in parts or "" in parts or parts[0] == ".zhuanti":
             raise ConfigError(tr("构建清单中有不安全的路径 {r}", "the build manifest names an unsafe path {r}", r=rel),
                               public / MANIFEST_REL, hint=tr("请重新构建（zhuanti build --clean）",
                                                              "rebuild with 'zhuanti build --clean'"))
         files[rel] = FileEntry(rel, str(row["sha256"]), int(row["size"]))
     changed = []
+    base = str(public) + "/"
     for f in files.values():
         try:
-            if (public / f.path).stat().st_size != f.size:
+            if os.stat(base + f.path).st_size != f.size:
                 changed.append(f.path)
         except OSError:
             changed.append(f.path)
@@ -87,22 +87,28 @@ def check_gate(cfg: SiteConfig, build: LocalBuild, force: bool) -> str:
 
 
 def newer_sources(cfg: SiteConfig, build: LocalBuild) -> list[Path]:
-    """Source files modified after the build (a hint that public/ is stale, never a refusal)."""
+    """Source files modified after the build (a hint that public/ is stale, never a refusal).
+
+    "After the build" is the manifest file's modification time: ``built_at`` can be older on
+    purpose (SOURCE_DATE_EPOCH) or newer than the file (a pinned or skewed clock). A rebuild that
+    finds nothing to change leaves the manifest as it was, so touched-but-unchanged sources are
+    still named here."""
     built = (build.public / MANIFEST_REL).stat().st_mtime
-    try:
-        stamp = dt.datetime.strptime(build.built_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
-        built = max(built, stamp)
-    except ValueError:
-        pass
-    newer = []
+    newer: list[Path] = []
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_dir(follow_symlinks=False):
+                walk(e.path)
+            elif e.stat().st_mtime > built + 1:
+                newer.append(Path(e.path))
+
     for folder in SOURCE_FOLDERS:
-        for dirpath, dirnames, filenames in os.walk(cfg.root / folder):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                p = Path(dirpath, name)
-                try:
-                    if p.stat().st_mtime > built + 1:
-                        newer.append(p)
-                except OSError:
-                    continue
+        walk(str(cfg.root / folder))
     return sorted(newer)

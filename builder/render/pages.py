@@ -1,7 +1,8 @@
 """Render one output: pick the template, build its context, convert Markdown, post-process.
 
-A ``Job`` names one output file; ``PageRenderer.render(job)`` returns its HTML and what it read
-beyond its structural inputs (links to other pages, media) for the build state.
+A ``Job`` names one output file; ``PageRenderer.render(job)`` returns its HTML and the dependency
+keys it read (``builder.deps``): everything the template reached through the context, the page's
+own fields, its template chain, the links its Markdown resolved, its media.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from builder import clock
 from builder.content.model import Column, Page, Site, Topic
+from builder.deps import Recorder, TrackedMap, col_page_count
 from builder.render.engines import make_renderer
 from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
@@ -67,21 +69,30 @@ def preview_badge(page: Page, now: dt.datetime) -> str | None:
 
 
 def page_count(column: Column) -> int:
-    return max(1, -(-len(column.pages) // column.paginate))
+    return col_page_count(column)
+
+
+def make_templates(cfg) -> Templates:
+    return Templates(cfg, filters={"pubdate": pubdate, "day": day})
 
 
 class PageRenderer:
-    def __init__(self, site: Site, media_html=None, minify: bool = True, preview: bool = False) -> None:
+    def __init__(self, site: Site, media_html=None, minify: bool = True, preview: bool = False,
+                 templates: Templates | None = None, markdown=None, now: dt.datetime | None = None) -> None:
         """``media_html(source_rel, alt, page_url) -> str | None`` renders a photo or video; it also
-        has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data)."""
+        has ``key(source_rel)`` (the rendition set's digest) and ``catalogs`` (media index data).
+        ``templates`` and ``markdown`` may be kept warm by a long-lived engine; ``now`` is the build's
+        "now" (the preview's 定时发布 badge)."""
         self.site = site
         self.cfg = site.config
         clock.configure(self.cfg.timezone)  # render workers started by spawn/forkserver begin with the default zone
         self.minify = minify
         self.preview = preview  # zhuanti serve: templates show draft / scheduled badges
         self.media_html = media_html
-        self.markdown = make_renderer(self.cfg.build.markdown_engine, self.cfg)  # sanitized unless unsafe_html
-        self.templates = Templates(self.cfg, filters={"pubdate": pubdate, "day": day})
+        self.markdown = markdown or make_renderer(self.cfg.build.markdown_engine, self.cfg)  # sanitized unless unsafe_html
+        self.now = now or clock.now()
+        self.templates = templates or make_templates(self.cfg)
+        self.link_map = site.links
         self.by_url: dict[str, Page] = {p.url: p for p in site.all_pages()}
         self.topics = {t.slug: t for t in site.topics}
         self.columns = {c.url: c for t in site.topics for c in t.columns}
@@ -118,8 +129,16 @@ class PageRenderer:
         return name, topic_dir
 
     # ---- rendering -----------------------------------------------------------------------
-    def render(self, job: Job) -> tuple[str, dict[str, str], list[str]]:
-        """(html, recorded deps {key: value}, warnings)."""
+    def render(self, job: Job) -> tuple[str, set[str], list[str]]:
+        """(html, dependency keys read, warnings)."""
+        rec = Recorder()
+        self.templates.recorder = rec
+        try:
+            return self._render(job, rec)
+        finally:
+            self.templates.recorder = None
+
+    def _render(self, job: Job, rec: Recorder) -> tuple[str, set[str], list[str]]:
         if job.kind == "list":
             col = self.columns[job.url]
             page = col.index
@@ -127,37 +146,47 @@ class PageRenderer:
             page = self.by_url[job.url]
             col = self.columns.get(f"{page.topic}/{page.column}/") if page.column else None
         topic = self.topics.get(page.topic) if page.topic else None
+        # What every output reads: its own page (all fields), site.toml and the build options, its template.
+        rec.read(page, "*", None)
+        rec.add("s|cfg")
+        name, topic_dir = self.template_for(job)
+        rec.add(f"tpl|{topic_dir or ''}|{name}")
         url_to = partial(relative, job.page_url)
-        recorded: dict[str, str] = {}
         warnings: list[str] = []
         # A column's intro shows on its first list page only: rendering it again on every one of
         # hundreds of list pages would make large columns quadratic.
         skip_body = page.kind == "media" or (job.kind == "list" and job.number > 1)
-        content, toc = ("", "") if skip_body else self.markdown_for(page, job.page_url, recorded, warnings, url_to)
+        content, toc = ("", "") if skip_body else self.markdown_for(page, job.page_url, rec, warnings)
+        rec.add("s|pages")
         ctx = {
             "site": self.cfg, "identity": self.cfg.identity, "page": page, "topic": topic, "column": col,
             "content": Markup(content), "toc": Markup(toc), "url": url_to,
             "static": lambda p: url_to("static/" + p.lstrip("/")),
             "canonical": absolute(self.cfg.base_url, job.page_url),
-            "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to),
-            "meta": self.meta_tags(page, topic, col), "archived": page.archived or bool(topic and topic.archived),
+            "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to, rec),
+            "meta": self.meta_tags(page, topic, col, rec),
+            "archived": page.archived or bool(topic and rec.get(topic, "archived")),
             "site_pages": self.site.pages, "preview": self.preview,
-            "preview_badge": preview_badge(page, clock.now(self.cfg.timezone)) if self.preview else None,
+            "preview_badge": self.badge(page, rec) if self.preview else None,
         }
-        ctx["cover"] = cover_html(self, topic, page, job.page_url, recorded, url_to)
+        ctx["cover"] = self.cover(topic, page, job.page_url, rec, url_to)
         if page.kind == "home":
+            rec.add("s|topics")
             ctx["topics"] = [t for t in self.site.topics if not t.archived]
             ctx["archived_topics"] = [t for t in self.site.topics if t.archived]
         elif page.kind == "nav" and topic:
-            ctx["columns"] = topic.columns
-            ctx["pages"] = topic.pages
+            ctx["columns"] = rec.get(topic, "columns")
+            ctx["pages"] = rec.get(topic, "pages")
         elif page.kind == "media" and topic:
+            rec.add(f"mc|{topic.slug}")
             ctx["media"] = self.media_html.catalogs[topic.slug]
         if topic:
-            ctx["topic_columns"] = topic.columns
+            ctx["topic_columns"] = rec.get(topic, "columns")
         if job.kind == "list":
             total = page_count(col)
             start = (job.number - 1) * col.paginate
+            rec.read(col, "count", None)
+            rec.read(col, f"pages[{start}:{start + col.paginate}]", None)
             ctx["items"] = col.pages[start: start + col.paginate]
             ctx["pagination"] = {
                 "number": job.number, "total": total, "count": len(col.pages),
@@ -166,23 +195,29 @@ class PageRenderer:
                 "pages": [(n, url_to(Job("list", col.url, n).page_url)) for n in range(1, total + 1)],
             }
         if page.kind in ("detail", "record"):
+            rec.add(f"nb|{page.url}")
             prev, nxt = self.neighbours.get(page.url, (None, None))
             ctx["prev"], ctx["next"] = prev, nxt
         if page.kind == "record" and col and col.data:
-            ctx["fields"] = [(f, page.record.values.get(f, "")) for f in col.data.fields]
-        name, topic_dir = self.template_for(job)
+            ctx["fields"] = [(f, page.record.values.get(f, "")) for f in rec.get(col, "data").fields]
         template = self.templates.get(name, topic_dir, page.rel_source)
         html = self.templates.render(template, ctx, page.rel_source)
         if self.minify:
             html = minify_html.minify(html, keep_closing_tags=True, keep_html_and_head_opening_tags=True,
                                       minify_css=True)
-        return html, recorded, warnings
+        return html, rec.keys, warnings
 
-    def markdown_for(self, page: Page, page_url: str, recorded: dict, warnings: list, url_to) -> tuple[str, str]:
+    def markdown_for(self, page: Page, page_url: str, rec: Recorder | dict, warnings: list, _url_to=None
+                     ) -> tuple[str, str]:
+        if not isinstance(rec, Recorder):
+            rec = Recorder()  # a caller that does not keep what the page read
         if not page.body.strip():
             return "", ""
-        lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url, self.site.links,
-                         self.site.excluded, self.assets, self.media_sources,
+        # The link maps record every lookup: a link to a draft that goes live, or to a file that
+        # appears later, re-renders the page.
+        lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url,
+                         TrackedMap(self.site.links, "links", rec), TrackedMap(self.site.excluded, "excl", rec),
+                         TrackedMap(self.assets, "asset", rec), TrackedMap(self.media_sources, "msrc", rec),
                          # the preview marks a missing target as a broken link in the page instead of failing
                          strict=self.cfg.build.source_link_errors == "error" and not self.preview)
         html, toc = self.markdown.render(page.body, lc)
@@ -192,43 +227,65 @@ class PageRenderer:
             from builder.errors import BuildFailed
             raise BuildFailed(list(lc.errors))
         warnings.extend(lc.warnings)
-        for target, url in lc.used_links.items():
-            recorded["url:" + target] = url
         if lc.used_media:
             def media_block(m: re.Match) -> str:
                 inner = MEDIA_IMG.match(m.group(1))
-                return f'<div class="media">{self.replace_media(inner, page, page_url, recorded, url_to)}</div>'
+                return f'<div class="media">{self.replace_media(inner, page_url, rec)}</div>'
 
             html = MEDIA_PARAGRAPH.sub(media_block, html)
-            html = MEDIA_IMG.sub(lambda m: self.replace_media(m, page, page_url, recorded, url_to), html)
+            html = MEDIA_IMG.sub(lambda m: self.replace_media(m, page_url, rec), html)
         return html, toc
 
-    def replace_media(self, m: re.Match, page: Page, page_url: str, recorded: dict, url_to) -> str:
+    def replace_media(self, m: re.Match, page_url: str, rec: Recorder) -> str:
         source = m.group(1)
         attrs = dict(ATTR.findall(m.group(0)))
         # the attribute is HTML-escaped already; the media snippet escapes it once more when written
         alt = html_unescape(attrs.get("alt", ""))
         html = self.media_html(source, alt, page_url) if self.media_html else None
-        recorded["media:" + source] = self.media_html.key(source) if self.media_html else "absent"
+        rec.add("m|" + source)
         if html is None:  # the media step failed for it and has said so; keep the plain image
             return m.group(0)
         return html
 
-    def breadcrumbs(self, page: Page, topic: Topic | None, col: Column | None, job: Job, url_to) -> list:
+    def cover(self, topic: Topic | None, page: Page, page_url: str, rec: Recorder, url_to) -> Markup:
+        """The topic's 头图 (builder/render/theme.py); what it reads is recorded."""
+        if topic is None:
+            return cover_html(self, topic, page, page_url, {}, url_to)
+        config = rec.get(topic, "config")
+        if config.cover:
+            path = topic.dir / config.cover
+            rel = path.relative_to(self.cfg.root).as_posix() if path.is_relative_to(self.cfg.root) else config.cover
+            rec.add(f"l|msrc|{rel}")  # whether and how it is published decides what the page shows
+            rec.add(f"l|asset|{rel}")
+            rec.add(f"m|{rel}")
+        return cover_html(self, topic, page, page_url, {}, url_to)
+
+    def badge(self, page: Page, rec: Recorder) -> str | None:
+        rec.add(f"badge|{page.url}")  # changes when "now" passes the page's publish_at
+        return preview_badge(page, self.now)
+
+    def breadcrumbs(self, page: Page, topic: Topic | None, col: Column | None, job: Job, url_to,
+                    rec: Recorder) -> list:
         crumbs = [("首页", url_to(""))]
         if page.kind == "home":
             return [("首页", None)]
         if topic:
-            crumbs.append((topic.title, url_to(topic.url) if page.kind != "nav" else None))
+            crumbs.append((rec.get(topic, "title"), url_to(rec.get(topic, "url")) if page.kind != "nav" else None))
         if col and page.kind != "column":
-            crumbs.append((col.title, url_to(col.url)))
+            crumbs.append((rec.get(col, "title"), url_to(rec.get(col, "url"))))
         if page.kind != "nav":
             crumbs.append((page.title, None))
         return crumbs
 
-    def meta_tags(self, page: Page, topic: Topic | None, col: Column | None) -> list[tuple[str, str]]:
+    def meta_tags(self, page: Page, topic: Topic | None, col: Column | None, rec: Recorder) -> list[tuple[str, str]]:
         """The government page-specification meta tags (网页设计规范)."""
         cfg = self.cfg
+        if col:
+            rec.read(col, "title", col.title)
+            rec.read(col, "column_type", col.column_type)
+        if topic and page.kind == "nav":
+            rec.read(topic, "title", topic.title)
+            rec.read(topic, "config", topic.config)
         tags = [("SiteName", cfg.title), ("SiteDomain", cfg.site_domain), ("SiteIDCode", cfg.identity.site_code)]
         if page.kind == "column" and col:
             tags += [("ColumnName", col.title),

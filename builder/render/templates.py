@@ -7,22 +7,65 @@ build state knows exactly which pages a template edit touches.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import traceback
 from pathlib import Path
 
 import jinja2
-import jinja2.meta
 
 from builder.content.loader import theme_dir
+from builder.deps import TRACKED
 from builder.errors import TemplateError
 from builder.i18n import tr
 from builder.render.theme import THEME_FILTERS
 from builder.resources import builtin_theme_dir
 
+REFERENCE = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\s+(.*?)\s*[-+]?%\}", re.S)
+LITERAL = re.compile(r"""^(?:"([^"\\]*)"|'([^'\\]*)')(?:\s+(?:ignore\s+missing|with\s+context|without\s+context|import\b.*|as\b.*))*$""",
+                     re.S)
+
+
+def referenced(source: str) -> list[str] | None:
+    """Templates a template names in extends/include/import/from; None when one is computed at
+    render time (a variable, a list, an expression). Cheaper than parsing, and errs on the safe side:
+    anything that is not a plain string literal counts as computed."""
+    names = []
+    for m in REFERENCE.finditer(source):
+        lit = LITERAL.match(m.group(1).strip())
+        if lit is None:
+            return None
+        names.append(lit.group(1) if lit.group(1) is not None else lit.group(2))
+    return names
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """Every attribute a template reads of a page, column or topic is recorded as a dependency of
+    the output being rendered (``Templates.recorder``, set by the renderer around each page)."""
+
+    owner: Templates
+
+    def getattr(self, obj, attribute):
+        value = super().getattr(obj, attribute)
+        rec = self.owner.recorder
+        if rec is not None and isinstance(obj, TRACKED):
+            rec.read(obj, attribute, value)
+        return value
+
+    def getitem(self, obj, argument):
+        value = super().getitem(obj, argument)
+        rec = self.owner.recorder
+        if rec is not None and isinstance(obj, TRACKED) and isinstance(argument, str):
+            rec.read(obj, argument, value)
+        return value
+
 
 class Templates:
-    """One Jinja2 environment per lookup chain (the site's, and each topic with overrides)."""
+    """One Jinja2 environment per lookup chain (the site's, and each topic with overrides).
+
+    Kept warm between builds by the engine (compiled templates are cached per environment); a new
+    instance is made when a template file changes.
+    """
 
     def __init__(self, site_cfg, globals_: dict | None = None, filters: dict | None = None) -> None:
         self.cfg = site_cfg
@@ -32,6 +75,9 @@ class Templates:
         self.filters = filters or {}
         self._envs: dict[str, jinja2.Environment] = {}
         self._digests: dict[tuple[str, str], str] = {}
+        self.recorder = None  # builder.deps.Recorder of the output being rendered
+        # Compiled templates survive between runs (keyed by Jinja2 on the template's source).
+        self.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_mkdir(site_cfg.cache_dir / "templates")))
 
     def search_path(self, topic_dir: Path | None) -> list[str]:
         paths = []
@@ -46,11 +92,12 @@ class Templates:
         key = str(topic_dir / "templates") if topic_dir is not None and (topic_dir / "templates").is_dir() else ""
         env = self._envs.get(key)
         if env is None:
-            env = jinja2.Environment(
+            env = RecordingEnvironment(
                 loader=jinja2.FileSystemLoader(self.search_path(topic_dir)),
                 autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                auto_reload=False,
+                auto_reload=False, bytecode_cache=self.bytecode_cache,
             )
+            env.owner = self
             env.globals.update(self.globals)
             env.filters.update(THEME_FILTERS)
             env.filters.update(self.filters)
@@ -72,7 +119,8 @@ class Templates:
             ) from None
 
     def digest(self, name: str, topic_dir: Path | None) -> str:
-        """Hash of a template and everything it extends/includes/imports (statically named)."""
+        """Hash of a template and everything it extends/includes/imports (every template of the
+        lookup chain when a name is computed at render time)."""
         env = self.env(topic_dir)
         key = (str(topic_dir), name)
         if key in self._digests:
@@ -91,11 +139,10 @@ class Templates:
                 h.update(f"missing:{current}".encode())
                 continue
             h.update(f"{current}\0{filename}\0".encode() + source.encode())
-            try:
-                refs = jinja2.meta.find_referenced_templates(env.parse(source))
-            except jinja2.TemplateSyntaxError:
-                continue  # reported when the template is loaded for rendering
-            todo.extend(r for r in refs if r)
+            refs = referenced(source)
+            if refs is None:  # {% include some_variable %}: any template of the chain may be read
+                refs = env.list_templates()
+            todo.extend(refs)
         self._digests[key] = h.hexdigest()
         return self._digests[key]
 
@@ -108,6 +155,11 @@ class Templates:
             filename, line = _template_frame(exc)
             raise TemplateError(tr("渲染模板出错：{e}（页面 {p}）", "template failed: {e} (page {p})", e=exc, p=page_source),
                                 filename or template.filename or template.name, line=line) from None
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:

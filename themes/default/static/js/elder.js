@@ -19,9 +19,12 @@
   function apply(state) {
     var alt = document.querySelector("link[data-elder-css]");
     if (alt) {
-      // An alternate stylesheet is enabled by un-disabling it; rel=stylesheet keeps it on in every browser.
-      alt.rel = state ? "stylesheet" : "alternate stylesheet";
-      alt.disabled = !state;
+      // Once scripts run, the link is an ordinary stylesheet switched by its media query: "not all"
+      // never applies, whatever the browser makes of alternate stylesheets and their titles.
+      alt.rel = "stylesheet";
+      alt.removeAttribute("title");
+      alt.media = state ? "all" : "not all";
+      alt.disabled = false;
     }
     root.classList.toggle("elder", state);
     var sw = document.querySelector("[data-elder-switch]");
@@ -44,5 +47,5 @@
   });
   // The <link> sits before this script in <head>: switch it now, before the first paint.
   var early = document.querySelector("link[data-elder-css]");
-  if (early && on) { early.rel = "stylesheet"; early.disabled = false; }
+  if (early && on) { early.rel = "stylesheet"; early.removeAttribute("title"); early.media = "all"; early.disabled = false; }
 }());

@@ -1,5 +1,5 @@
 /* Lightbox for photo grids: links marked data-lightbox open the large photo in a modal <dialog>
-   (focus stays inside, Esc closes, focus returns to the photo). Keys: ← → to browse, Home/End.
+   (Tab stays inside, Esc closes, focus returns to the photo). Keys: ← → to browse, Home/End.
    Touch: swipe left/right. Without JavaScript, or in 长者模式 (no pop-ups), the link simply opens
    the photo. */
 (function () {
@@ -45,6 +45,14 @@
       else if (e.key === "ArrowRight") { show(index + 1); e.preventDefault(); }
       else if (e.key === "Home") { show(0); e.preventDefault(); }
       else if (e.key === "End") { show(visible().length - 1); e.preventDefault(); }
+      else if (e.key === "Tab") {
+        // Keep Tab inside the dialog (a modal <dialog> would otherwise let focus leave for the browser's UI).
+        var buttons = Array.prototype.slice.call(dialog.querySelectorAll("button"));
+        var at = buttons.indexOf(document.activeElement);
+        var next = e.shiftKey ? (at <= 0 ? buttons.length - 1 : at - 1) : (at + 1) % buttons.length;
+        buttons[next].focus();
+        e.preventDefault();
+      }
     });
     dialog.addEventListener("click", function (e) { if (e.target === dialog) { dialog.close(); } });
     dialog.addEventListener("close", function () {

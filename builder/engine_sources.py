@@ -1,0 +1,262 @@
+"""What the engine knows of the source files between builds.
+
+``scan`` takes the stat signature of every input file — (size, mtime_ns, inode, ctime_ns); ctime
+cannot be set by a program, so ``cp -p`` or ``touch -r`` still change it — and ``Inputs`` compares
+it with the previous build's. A file modified within ``RACY_NS`` of being seen is *racy* (as in
+git): its signature proves nothing and its content is compared instead.
+
+``SourceCache`` keeps the parsed front matter of every Markdown file and the records of every
+data file, so a rebuild reads and parses only the files whose signature changed. It lives in the
+engine's memory and in ``.zhuanti-cache/sources.sqlite`` between runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+import time
+from pathlib import Path
+
+from builder import clock
+from builder.content import frontmatter
+from builder.content.data import DataSource, load_records
+from builder.state import FileSig
+
+RACY_NS = 1_000_000_000
+SOURCES_SCHEMA = "1"
+
+
+def scan(roots: list[Path], site_root: Path) -> tuple[dict[str, tuple], int]:
+    """Signature of every file and folder under ``roots`` (keys: posix paths relative to the site
+    root, absolute for files outside it; folders end with "/")."""
+    now_ns = time.time_ns()
+    out: dict[str, tuple] = {}
+    seen: set[str] = set()
+    prefix = str(site_root) + os.sep
+
+    def key_of(path: str) -> str:
+        rel = path[len(prefix):] if path.startswith(prefix) else path
+        return rel.replace(os.sep, "/")
+
+    stack = [str(r) for r in roots if r.is_dir()]
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen:
+            continue
+        seen.add(real)
+        out[key_of(folder) + "/"] = ("dir",)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                    continue
+                st = entry.stat()
+            except OSError:
+                continue  # vanished or a dangling link: the loader will not see it either
+            out[key_of(entry.path)] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    return out, now_ns
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_racy(sig: tuple, now_ns: int) -> bool:
+    return len(sig) == 4 and max(sig[1], sig[3]) >= now_ns - RACY_NS
+
+
+class Inputs:
+    """The input snapshot of one build compared with the previous one."""
+
+    def __init__(self, site_root: Path, roots: list[Path], previous: dict[str, FileSig]) -> None:
+        self.root = site_root
+        sigs, self.now_ns = scan(roots, site_root)
+        self.files: dict[str, FileSig] = {}
+        self.changed: set[str] = set()
+        self.updated: dict[str, FileSig] = {}  # to store: new or changed signatures and digests
+        for path, sig in sigs.items():
+            old = previous.get(path)
+            racy = is_racy(sig, self.now_ns)
+            if old is not None and old.sig == sig and not old.racy:
+                fs = old if not racy else FileSig(sig, old.digest, True)
+            else:
+                fs = FileSig(sig, None, racy)
+                if old is not None and old.digest is not None and len(sig) == 4:
+                    # Same content under a new signature (touched, or racy last time): not a change.
+                    fs.digest = self._hash(path)
+                    if fs.digest != old.digest:
+                        self.changed.add(path)
+                elif old is None or old.sig != sig or old.racy:
+                    self.changed.add(path)
+            if racy and fs.digest is None and len(sig) == 4:
+                fs.digest = self._hash(path)  # so the next build can compare contents
+            if fs is not old:
+                self.updated[path] = fs
+            self.files[path] = fs
+        self.gone = [p for p in previous if p not in sigs]
+        self.added = [p for p in sigs if p not in previous]
+        self.outside: dict[str, str] = {}
+        self.changed.update(self.gone)
+
+    def _abs(self, key: str) -> Path:
+        return Path(key) if key.startswith("/") else self.root / key
+
+    def _hash(self, key: str) -> str | None:
+        try:
+            return file_digest(self._abs(key))
+        except OSError:
+            return None
+
+    def key(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path.as_posix()
+
+    def sig(self, path: Path) -> FileSig | None:
+        return self.files.get(self.key(path))
+
+    def digest(self, key: str) -> str:
+        """Content digest of an input (cached by signature); "absent" when it is not there."""
+        fs = self.files.get(key)
+        if fs is None:
+            # Not under the scanned folders (e.g. a metadata-free copy of a theme image in the
+            # cache): read it every time rather than trust anything.
+            if key not in self.outside:
+                self.outside[key] = self._hash(key) or "absent"
+            return self.outside[key]
+        if fs.digest is None:
+            fs.digest = self._hash(key) or "absent"
+            self.updated[key] = fs
+        return fs.digest
+
+    def store(self) -> tuple[dict[str, FileSig], list[str]]:
+        return self.updated, self.gone
+
+
+class SourceCache:
+    """Parsed sources by (path, kind), reused while the file's signature is unchanged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[tuple[str, str], tuple[tuple, bool, object]] | None = None
+        self.inputs: Inputs | None = None
+        self.dirty: dict[tuple[str, str], tuple[tuple, bool, object] | None] = {}
+        self.used: set[tuple[str, str]] = set()
+        self.parsed = 0
+
+    # ---- persistence ---------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != SOURCES_SCHEMA:
+            db.execute("DROP TABLE IF EXISTS sources")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SOURCES_SCHEMA,))
+        db.execute("CREATE TABLE IF NOT EXISTS sources (path TEXT, kind TEXT, sig TEXT, racy INTEGER, data BLOB,"
+                   " PRIMARY KEY (path, kind)) WITHOUT ROWID")
+        db.commit()
+        return db
+
+    def begin(self, inputs: Inputs) -> None:
+        """Start a build: signatures come from this build's input scan."""
+        self.inputs = inputs
+        self.used = set()
+        self.parsed = 0
+        if self.entries is None:
+            self.entries = {}
+            try:
+                db = self._connect()
+                try:
+                    for path, kind, sig, racy, data in db.execute("SELECT path, kind, sig, racy, data FROM sources"):
+                        self.entries[(path, kind)] = (tuple(json.loads(sig)), bool(racy), pickle.loads(data))
+                finally:
+                    db.close()
+            except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                self.entries = {}
+                self.path.unlink(missing_ok=True)
+
+    def save(self) -> None:
+        """Store what changed; forget sources this build did not read."""
+        assert self.entries is not None
+        for key in [k for k in self.entries if k not in self.used]:
+            del self.entries[key]
+            self.dirty[key] = None
+        if not self.dirty:
+            return
+        try:
+            db = self._connect()
+            try:
+                with db:
+                    for (path, kind), entry in self.dirty.items():
+                        if entry is None:
+                            db.execute("DELETE FROM sources WHERE path = ? AND kind = ?", (path, kind))
+                        else:
+                            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                                       (path, kind, json.dumps(entry[0]), int(entry[1]),
+                                        pickle.dumps(entry[2], protocol=pickle.HIGHEST_PROTOCOL)))
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)
+        self.dirty = {}
+
+    def forget(self, paths) -> None:
+        """Parse these files again whatever their signature says."""
+        if self.entries is None:
+            return
+        paths = set(paths)
+        for key in [k for k in self.entries if k[0] in paths]:
+            del self.entries[key]
+
+    # ---- lookups (called by the loader) --------------------------------------------------
+    def _get(self, path: Path, kind: str, make):
+        key = (self.inputs.key(path) if self.inputs else str(path), kind)
+        self.used.add(key)
+        fs = self.inputs.sig(path) if self.inputs else None
+        entry = self.entries.get(key) if self.entries is not None else None
+        if fs is not None and entry is not None and entry[0] == fs.sig and not entry[1] and not fs.racy:
+            return entry[2]
+        value = make()  # raises for a broken file: nothing is cached, it is read again next time
+        self.parsed += 1
+        if fs is not None and self.entries is not None:
+            self.entries[key] = self.dirty[key] = (fs.sig, fs.racy, value)
+        return value
+
+    def front_matter(self, path: Path, keys: dict) -> frontmatter.FrontMatter:
+        kind = "column" if keys is frontmatter.COLUMN_KEYS else "page" if keys is frontmatter.PAGE_KEYS else \
+            "keys:" + ",".join(sorted(keys))
+        kind += "@" + str(clock.zone())  # dates without a zone are read in the site's
+        fm = self._get(path, kind, lambda: frontmatter.parse(frontmatter.read_text(path), path, keys))
+        # The loader keeps fm.values as the page's meta: each build gets its own copy.
+        return frontmatter.FrontMatter(dict(fm.values), fm.body, fm.body_line, list(fm.warnings))
+
+    def records(self, path: Path, sheet: str | None = None, field_source: Path | None = None) -> DataSource:
+        kind = f"records|{sheet}|{field_source}@{clock.zone()}"
+        return copy.copy(self._get(path, kind, lambda: load_records(path, sheet=sheet, field_source=field_source)))
+
+    def times(self) -> list[float]:
+        """Every publish_at, expire_at and date of the sources read (incl. drafts and future pages):
+        when "now" passes one of them, a build can no longer be skipped."""
+        out = set()
+        for key in self.used:
+            entry = self.entries.get(key)
+            if entry is None or not isinstance(entry[2], frontmatter.FrontMatter):
+                continue
+            values = entry[2].values
+            for name in ("publish_at", "expire_at", "date"):
+                v = values.get(name)
+                if v is not None and hasattr(v, "timestamp"):
+                    out.add(v.timestamp())
+        return sorted(out)
