@@ -73,13 +73,18 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         add_help = kwargs.pop("add_help", True)
+        parents = kwargs.pop("parents", [])
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, add_help=False, **kwargs)
+        # titles first: a parent's options join the group of the same (translated) title
         self._positionals.title = tr("位置参数", "positional arguments")
         self._optionals.title = tr("选项", "options")
         if add_help:
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                               help=tr("显示此帮助并退出", "show this help message and exit"))
+        for parent in parents:  # what argparse.ArgumentParser.__init__ does with parents=
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
