@@ -76,3 +76,17 @@ def test_english_mode_keeps_argparse_english(capsys):
     with pytest.raises(SystemExit):
         main(["--lang", "en", "build", "--jobs", "x"])
     assert "invalid int value" in capsys.readouterr().err
+
+
+def test_help_texts_line_up_although_chinese_characters_take_two_columns(capsys):
+    import unicodedata
+
+    def column_of(line: str, text: str) -> int:
+        before = line[: line.index(text)]
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in before)
+
+    lines = help_text(capsys, ["new", "topic", "--help"]).splitlines()
+    root = next(x for x in lines if x.lstrip().startswith("--root"))
+    title = next(x for x in lines if x.lstrip().startswith("--title"))
+    helps = next(x for x in lines if x.lstrip().startswith("-h, --help"))
+    assert column_of(root, "站点目录") == column_of(title, "专题标题") == column_of(helps, "显示此帮助")
