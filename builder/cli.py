@@ -72,7 +72,7 @@ def make_parser(root: Path | None = None) -> argparse.ArgumentParser:
     t.add_argument("--blueprint", default="standard", metavar=tr("蓝本", "NAME"),
                    help=tr("蓝本：{a}（默认 standard；自己的蓝本放在 site_src/blueprints/<名称>/）",
                            "blueprint: {a} (default: standard; a site's own go in site_src/blueprints/<name>/)",
-                           a="、".join(names) if tr("zh", "en") == "zh" else ", ".join(names)))
+                           a=tr("、", ", ").join(names)))
     c = new_sub.add_parser("column", parents=[common], help=tr("新建栏目", "add a column to a topic"))
     c.add_argument("path", metavar="TOPIC/COL", help=tr("专题/栏目目录名", "topic/column folder names"))
     c.add_argument("--title", required=True, help=tr("栏目标题", "column title"))
