@@ -81,3 +81,13 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
             assert "topic=demo" in p.url
             assert p.inner_text(".search-results a") == "甲新闻"
             assert p.inner_text(".search-results mark")  # the match is highlighted in the excerpt
+
+
+def test_a_site_can_leave_search_to_its_portal(tmp_path):
+    from tests.sitefactory import SITE_TOML
+
+    write_site(tmp_path, BASIC, site_toml=SITE_TOML + "\n[build]\nsearch = false\n")
+    build_site(tmp_path, BuildOptions())
+    pub = tmp_path / "public"
+    assert not (pub / "search").exists() and not (pub / "pagefind").exists()
+    assert page(pub / "demo/news/a/index.html").css_first("form.search-box") is None
