@@ -90,6 +90,8 @@ def _reuse_identical(public: Path, staging: Path, rel: str) -> None:
 def build_search(renderer, staging: Path, write: Callable[[str, bytes], None]) -> int:
     """Write the search page and the index of ``staging`` (the finished pages) through ``write``
     (which also lists each file in the manifest). Returns the number of pages indexed."""
+    if not renderer.cfg.build.search:
+        return 0
     public = renderer.cfg.output_dir
     page = search_page(renderer)
     if page is not None:

@@ -73,6 +73,7 @@ def test_the_wheel_alone_gives_a_working_zhuanti(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "zhuanti_themes/default/templates/base.html" in names
     assert "zhuanti_themes/default/static/css/zhuanti.css" in names
+    assert "builder/data/blueprints/gallery/blueprint.toml" in names
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)

@@ -40,6 +40,8 @@ def test_the_cover_is_the_banner_on_every_page_of_the_topic(tmp_path):
         doc = page(pub / rel)
         banner = doc.css_first(".topic-banner.has-cover")
         assert banner is not None and banner.css_first("picture img") is not None, rel
+        img = banner.css_first("picture img")
+        assert "alt" in img.attributes and not img.attributes["alt"] and img.attributes.get("sizes") == "100vw", rel
     nav = page(pub / "demo/index.html")
     assert nav.css_first(".topic-banner h1").text() == "示范专题"
     assert not (pub / "demo/images/banner.jpg").exists()  # published as renditions only
