@@ -107,6 +107,7 @@ class Inputs:
                 self.updated[path] = fs
             self.files[path] = fs
         self.gone = [p for p in previous if p not in sigs]
+        self.added = [p for p in sigs if p not in previous]
         self.outside: dict[str, str] = {}
         self.changed.update(self.gone)
 

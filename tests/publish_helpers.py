@@ -20,6 +20,7 @@ from tests.sitefactory import BASIC, SITE_TOML, write_site
 
 SSHD = Path("/usr/sbin/sshd")
 NOW = "2026-11-30T10:00:00+08:00"
+TMPFS_KB = 4096  # the "full disk" tests' target: room for the small site's first release, not for a second
 
 
 @pytest.fixture(autouse=True)

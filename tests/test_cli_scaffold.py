@@ -26,9 +26,9 @@ def test_init_then_new_topic_then_build(tmp_path, capsys):
     pub = site / "public"
     nav = page(pub / "zhuyou/index.html")
     assert nav.css_first("h1").text().strip() == "住有所居"
-    assert [a.text() for a in nav.css(".column-card h2 a")] == ["工作动态", "政策文件"]
-    assert len(list((pub / "zhuyou").rglob("index.html"))) == 7
-    assert len(list((pub / "sgs/xuke").glob("*/index.html"))) == 2
+    assert [a.text() for a in nav.css(".column-card h2 a")] == ["工作动态", "政策文件", "政策解读"]  # the standard blueprint
+    assert len(list((pub / "zhuyou").rglob("index.html"))) == 8  # navigation, 3 columns, 4 detail pages
+    assert len(list((pub / "sgs/xuke").glob("*/index.html"))) == 3  # the data-list blueprint's sample records
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path, capsys):

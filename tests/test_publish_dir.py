@@ -14,6 +14,7 @@ import pytest
 from builder.cli import main
 from builder.publish import lock as locks
 from tests.publish_helpers import (
+    TMPFS_KB,
     edit_and_rebuild,
     live,
     pinned_now,  # noqa: F401 - autouse fixture
@@ -230,7 +231,7 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         pytest.skip("mounting a small tmpfs needs root")
     www = tmp_path / "www"
     www.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(www)]).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_KB}k", "tmpfs", str(www)]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
     try:
         root = site_with_targets(tmp_path / "site", dir_target(www))
@@ -239,7 +240,7 @@ def test_full_disk_leaves_the_live_release(tmp_path, capsys):
         before = tree(first)
         big = root / "site_src/assets/big.bin"
         big.parent.mkdir(parents=True, exist_ok=True)
-        big.write_bytes(os.urandom(400_000))
+        big.write_bytes(os.urandom(TMPFS_KB * 1024))  # cannot fit beside the first release
         assert main(["--root", str(root), "build"]) == 0
         assert main(["--root", str(root), "check"]) == 0
         rc, _, err = zhuanti(capsys, root, "publish", "staging")

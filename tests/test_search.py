@@ -41,6 +41,9 @@ def test_the_search_page_and_the_index_are_built_and_listed_in_the_manifest(publ
     assert "search/index.html" in listed and "pagefind/pagefind.js" in on_disk
     assert on_disk <= listed
     assert any(p.startswith("pagefind/index/") for p in on_disk)
+    assert all((public / p).stat().st_size > 0 for p in on_disk)  # never a half-written index
+    entry = json.loads((public / "pagefind/pagefind-entry.json").read_text(encoding="utf-8"))
+    assert sum(lang["page_count"] for lang in entry["languages"].values()) > 5
 
 
 def test_drafts_and_later_list_pages_are_marked_not_to_be_indexed(public):

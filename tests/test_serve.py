@@ -102,7 +102,12 @@ def start_preview(root: Path, *, channels=CHANNELS, base_path: str = "/", step_m
                   reload_url: str | None = None) -> Preview:
     session = PreviewSession(root, load_site_config(root))
     session.reload_url = reload_url
-    session.rebuild(None)
+    # On a thread of its own, as serve does it: the browser tests' thread runs Playwright's event loop,
+    # and a build may run one (the search index) itself.
+    first = threading.Thread(target=session.rebuild)
+    first.start()
+    first.join()
+    assert session.outcome.ok, [p.to_dict() for p in session.outcome.problems]
     sockets = bind("127.0.0.1", 0)
     outcomes: list[Outcome] = []
     server = PreviewServer(session, sockets, base_path=base_path, channels=channels, step_ms=step_ms,
@@ -509,6 +514,25 @@ def test_long_polling_answers_at_once_with_what_was_missed_and_waits_otherwise(p
     p.write("site_src/about.md", md("关于本站"))
     waiter.join(WAIT)
     assert json.loads(answer[0][2])["message"]["version"] == 3
+
+
+def upgrade(port: int, origin: str, forwarded_host: str | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": origin}
+    if forwarded_host:
+        headers["X-Forwarded-Host"] = forwarded_host
+    conn.request("GET", "/_zhuanti/ws", headers=headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_the_websocket_refuses_pages_of_other_sites(preview):
+    p = preview()
+    assert upgrade(p.port, f"http://127.0.0.1:{p.port}") == 101
+    assert upgrade(p.port, "https://evil.example") == 403
+    assert upgrade(p.port, "https://cms.example.gov.cn", forwarded_host="cms.example.gov.cn") == 101
 
 
 def test_a_channel_left_out_answers_404_like_a_blocking_proxy(preview):

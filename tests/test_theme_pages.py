@@ -96,6 +96,7 @@ def test_the_media_page_is_in_the_navigation_and_internal_tags_are_never_shown(t
     assert [t.text() for t in detail.css(".tags .tag")] == ["会议"]
     grid = detail.css(".gallery-grid .gallery-item a[data-lightbox]")
     assert len(grid) == 2 and grid[0].attributes["href"].endswith(".jpg")
+    assert [c.text() for c in detail.css(".gallery-item .media-credit")] == ["摄影：张三"]  # from the sidecar
     media = page(pub / "demo/media/index.html")
     assert [b.attributes.get("data-tag") or "" for b in media.css(".media-filter-tags button")] == ["", "会议"]
     assert all("竖屏" not in li.attributes["data-tags"] for li in media.css(".media-item"))
