@@ -185,9 +185,9 @@ class Builder:
             self.state.save_meta(self.meta(meta.get("times", "[]"), meta), inputs.store())
             self.report.seconds = time.perf_counter() - t0
             return self.report
-        previous = {} if self.opts.clean else self.state.outputs()
+        previous = {} if self.opts.clean else self.step("state", self.state.outputs)
         sources = self.engine.sources
-        sources.begin(inputs)
+        self.step("sources", sources.begin, inputs)
         site = self.step("load", load_site, self.cfg, LoadOptions(self.opts.drafts, self.opts.future,
                                                                    self.opts.topics, self.now, sources))
         unknown = sorted(set(self.opts.topics or []) - {t.slug for t in site.topics})
