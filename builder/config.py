@@ -92,10 +92,13 @@ class BuildConfig:
     # Raw HTML in Markdown is sanitized (scripts, event handlers, javascript:/data: URLs removed);
     # true publishes it as written (the site's editors are trusted; `check` still runs on the result).
     unsafe_html: bool = False
-    # builder.render.engines: "python-markdown" (default), "pyromark" or "cmarkgfm"
-    markdown_engine: str = "python-markdown"
+    # builder.render.engines: "pyromark" (default), "cmarkgfm" or "python-markdown"
+    markdown_engine: str = "pyromark"
     # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
     executor: str = "local"
+    # site search (builder/search.py): the /search/ page, the Pagefind index and the header box;
+    # false when the portal's own search serves the site
+    search: bool = True
 
 
 @dataclass

@@ -177,11 +177,36 @@ def test_python_markdown_and_pyromark_builds_give_the_same_pages(tmp_path):
     assert "fn:law" in pages["pyromark"]["demo/news/b/index.html"]
 
 
-def test_the_default_engine_is_python_markdown_until_raw_html_renders_the_same():
-    # pyromark rewrites a raw-HTML <img src=x.png> as a media embed (Python-Markdown leaves raw HTML
-    # alone), so tests/test_harden_markdown.py builds differently: the fast engine is opt-in for now.
-    assert DEFAULT_ENGINE == "python-markdown"
+def test_the_default_engine_is_pyromark():
+    assert DEFAULT_ENGINE == "pyromark"
     assert load_site_config(REPO).build.markdown_engine == DEFAULT_ENGINE
+
+
+RAW_HTML = """\
+正文见<a href="b.md">原始链接</a>。
+
+<figure><img src="photo.jpg" alt="示意"><figcaption>图注</figcaption></figure>
+
+<div>
+*not emphasis in Python-Markdown*
+</div>
+
+![现场照片](photo.jpg)
+"""
+
+
+def test_a_page_with_raw_html_renders_exactly_as_python_markdown(tmp_path):
+    """Raw HTML has other block rules in CommonMark, and Python-Markdown leaves links and images in
+    it alone (a raw <img> is no media embed): such pages go through Python-Markdown whatever the engine."""
+    results = {}
+    for engine in ENGINES:
+        ctx = context(tmp_path, RAW_HTML)
+        html, toc = make_renderer(engine).render(RAW_HTML, ctx)
+        results[engine] = (html, toc, ctx.used_links, ctx.used_media)
+    reference = results["python-markdown"]
+    assert 'href="b.md"' in reference[0] and reference[3] == ["topics/demo/news/photo.jpg"]  # only the ![]()
+    for engine in FAST:
+        assert results[engine] == reference, engine
 
 
 def test_an_unknown_engine_is_a_usage_error_naming_the_setting(tmp_path, capsys):

@@ -21,10 +21,10 @@ from markdown.extensions.toc import nest_toc_tokens, slugify_unicode, unique
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from builder.config import MARKDOWN_ENGINES
-from builder.render.markdown import LinkContext, LinkRewriter, MarkdownRenderer, make_sanitizer
+from builder.render.markdown import LinkContext, LinkRewriter, MarkdownRenderer, guard, make_sanitizer
 
 ENGINES = MARKDOWN_ENGINES
-DEFAULT_ENGINE = "python-markdown"
+DEFAULT_ENGINE = "pyromark"
 TOC_LEVELS = (2, 4)  # as Python-Markdown's toc_depth "2-4"
 TOC_MARKER = "[TOC]"
 BACKREF_TITLE = "Jump back to footnote {n} in the text"  # Python-Markdown's default title
@@ -43,9 +43,30 @@ def make_renderer(engine: str = DEFAULT_ENGINE, site_cfg=None):
 def _pyromark() -> Callable[[str], str]:
     import pyromark
 
-    o = pyromark.Options
-    options = (o.ENABLE_TABLES | o.ENABLE_FOOTNOTES | o.ENABLE_HEADING_ATTRIBUTES | o.ENABLE_STRIKETHROUGH)
+    options = _pyromark_options()
     return lambda text: pyromark.html(text, options=options)
+
+
+def _pyromark_options() -> int:
+    import pyromark
+
+    o = pyromark.Options
+    return o.ENABLE_TABLES | o.ENABLE_FOOTNOTES | o.ENABLE_HEADING_ATTRIBUTES | o.ENABLE_STRIKETHROUGH
+
+
+def _pyromark_raw_html(text: str) -> bool:
+    import pyromark
+
+    return any("Html" in event or "InlineHtml" in event for event in pyromark.events(text, options=_pyromark_options())
+               if isinstance(event, dict))
+
+
+def _cmark_raw_html(text: str) -> bool:
+    import cmarkgfm
+
+    # without CMARK_OPT_UNSAFE cmark replaces every piece of raw HTML by this comment
+    return "<!-- raw HTML omitted -->" in cmarkgfm.markdown_to_html_with_extensions(
+        text, extensions=["table", "strikethrough"])
 
 
 def _cmarkgfm() -> Callable[[str], str]:
@@ -101,10 +122,22 @@ class CommonMarkRenderer:
     def __init__(self, engine: str, site_cfg=None) -> None:
         self.engine = engine
         self.convert = _pyromark() if engine == "pyromark" else _cmarkgfm()
+        self.has_raw_html = _pyromark_raw_html if engine == "pyromark" else _cmark_raw_html
         self.sanitizer = make_sanitizer(site_cfg)
+        self.site_cfg = site_cfg
+        self.fallback: MarkdownRenderer | None = None  # made on the first page that needs it
 
     def render(self, text: str, ctx: LinkContext | None) -> tuple[str, str]:
         """(html, toc_html)."""
+        # The same per-page limits as Python-Markdown's path, so a page builds (or not) whatever the engine.
+        guard(text, *((ctx.source, ctx.body_line) if ctx else (None, 1)))
+        # Raw HTML follows different block rules in CommonMark and Python-Markdown, and Python-Markdown
+        # leaves links and images inside it alone: such a page goes through Python-Markdown, so every
+        # page renders as it always did (pages with raw HTML are few; the rest stay fast).
+        if "<" in text and self.has_raw_html(text):
+            if self.fallback is None:
+                self.fallback = MarkdownRenderer(self.site_cfg)
+            return self.fallback.render(text, ctx)
         # An explicit <body> keeps head-only tags written in the Markdown (<meta>, <style>) in place.
         raw = self.convert(text)
         body = LexborHTMLParser("<body>" + raw).body
