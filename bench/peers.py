@@ -20,24 +20,23 @@ the home page). Medians of wall and CPU time, min–max, the peak memory of the 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
+import runpy
 import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 PEERS_VENV = HERE / ".peers-venv" / "bin"
 PEERS_NODE = HERE / ".peers-node" / "node_modules" / ".bin"
 
 
-def _load_run():
-    spec = importlib.util.spec_from_file_location("bench_run", HERE / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _load_run() -> SimpleNamespace:
+    """bench/run.py's functions (its corpus, measuring and saving are shared, not copied)."""
+    return SimpleNamespace(**runpy.run_path(str(HERE / "run.py")))
 
 
 run = _load_run()

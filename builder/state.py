@@ -93,8 +93,15 @@ class BuildState:
                 for r in self.db.execute("SELECT path, kind, sha256, size, mtime_ns, dirty, warnings, source"
                                          " FROM outputs")}
 
-    def keyvals(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM keyvals"))
+    def keyvals(self, pages: Iterable[str] | None = None) -> dict[str, str]:
+        """Stored key values; with ``pages`` (URLs), the page keys (``p|…``) of those pages only."""
+        if pages is None:
+            return dict(self.db.execute("SELECT key, value FROM keyvals"))
+        out = dict(self.db.execute("SELECT key, value FROM keyvals WHERE key < 'p|' OR key >= 'p}'"))
+        for url in pages:  # "|" < "}": the range of keys "p|<url>|…"
+            out.update(self.db.execute("SELECT key, value FROM keyvals WHERE key >= ? AND key < ?",
+                                       (f"p|{url}|", f"p|{url}}}")))
+        return out
 
     def files(self) -> dict[str, FileSig]:
         return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))

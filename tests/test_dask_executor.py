@@ -31,7 +31,7 @@ VIDEO_EXTS = {".mp4", ".m4s", ".ts"}
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
-                                  host="127.0.0.1", scheduler_port=0, dashboard_address=None) as c:
+                                  host="127.0.0.1", scheduler_port=0, dashboard_address=":0") as c:
         yield "dask://" + c.scheduler_address.removeprefix("tcp://")
 
 

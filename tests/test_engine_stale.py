@@ -234,3 +234,15 @@ def test_a_topic_whose_end_date_passes_between_builds_is_archived(tmp_path):
     build(tmp_path, now=later)
     assert "已归档" in text(tmp_path, "demo/news/a/index.html")
     same_as_clean(tmp_path, tmp_path, now=later)
+
+
+def test_the_fast_manifest_writer_writes_what_dump_manifest_writes(tmp_path):
+    from builder.build import fast_dump_manifest
+    from builder.manifest import dump_manifest
+
+    write_site(tmp_path, BASIC)
+    build(tmp_path)
+    data = json.loads(text(tmp_path, ".zhuanti/manifest.json"))
+    assert fast_dump_manifest(data) == dump_manifest(data) == text(tmp_path, ".zhuanti/manifest.json")
+    odd = {"a": [], "b": {}, "c": [{}], "d": None, "e": [{"x": [1]}], "f": {"g": "引号\"", "i": 1.5}}
+    assert fast_dump_manifest(odd) == dump_manifest(odd)

@@ -3,22 +3,21 @@ rsync and SFTP transfers, host-key checking, credentials, a server killed mid-up
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from builder.cli import main
 from tests.publish_helpers import (
-    TMPFS_KB,
     Sshd,
     edit_and_rebuild,
+    grow_beyond_the_disk,
     live,
     pinned_now,  # noqa: F401 - autouse fixture
     public_tree,
     publish_killing_server,
     site_with_targets,
+    small_disk,
     start_sshd,
     tree,
     zhuanti,
@@ -154,24 +153,12 @@ def test_server_killed_mid_upload_then_rerun_finishes(sshd, tmp_path, capsys, tr
 
 
 def test_server_disk_full(sshd, tmp_path, capsys):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    www = tmp_path / "remote"
-    www.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_KB}k", "tmpfs", str(www)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
-    try:
+    with small_disk(tmp_path / "remote") as www:
         root = site_with_targets(tmp_path / "site", keyed(sshd, www))
         assert zhuanti(capsys, root, "publish", "web")[0] == 0
         first = live(www)
-        big = root / "site_src/assets/big.bin"
-        big.parent.mkdir(parents=True, exist_ok=True)
-        big.write_bytes(os.urandom(TMPFS_KB * 1024))  # cannot fit beside the first release
-        assert main(["--root", str(root), "build"]) == 0
-        assert main(["--root", str(root), "check"]) == 0
+        grow_beyond_the_disk(root)
         rc, _, err = zhuanti(capsys, root, "publish", "web")
         assert rc == 1 and "disk is full" in err, err
         assert live(www) == first
         assert zhuanti(capsys, root, "verify", "web")[0] == 0
-    finally:
-        subprocess.run(["umount", "-l", str(www)])

@@ -312,8 +312,6 @@ def test_deleting_a_linked_page_marks_the_broken_link_on_the_pages_that_link_to_
     assert "topics/demo/news/a.md" in item.text() and "第 6 行" in item.text()  # the source file and line
 
 
-@pytest.mark.xfail(reason="the build does not yet record a link to a missing .md as a dependency, so the "
-                          "linking page is not re-rendered when the target appears (issue 7 item 1, engine)")
 def test_a_link_to_a_page_not_written_yet_is_marked_until_the_page_exists(preview):
     p = preview()
     p.write("topics/demo/news/c.md", md("丙新闻", "见[新页](fresh.md)。", date="2026-01-01"))
@@ -571,6 +569,14 @@ def test_another_host_warns_before_serving(tmp_path, capsys):
         code = main(["--root", str(root), "serve", "--host", "0.0.0.0", "--port", str(busy.getsockname()[1])])
     err = capsys.readouterr().err
     assert code == 2 and "预览将对网络开放" in err
+
+
+def test_a_second_serve_of_the_same_site_says_who_holds_it(preview, capsys):
+    p = preview()
+    code = main(["--root", str(p.root), "serve", "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and "另一个 zhuanti 进程正在处理这个站点" in err and "Traceback" not in err
+    assert p.get("/demo/")[0] == 200  # the first one goes on
 
 
 def test_bad_options_are_usage_errors(tmp_path, capsys):

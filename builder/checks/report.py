@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
+from builder.checks.browser import AXE_TITLES_ZH
 from builder.i18n import current_language, tr
 
 FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",
@@ -567,3 +568,21 @@ def page_screenshots(shots: Sequence, page: str) -> str:
     if not mine:
         return link
     return link + '<div class="shots page">' + "".join(_shot_figure(s, s.device.label) for s in mine) + "</div>"
+
+
+# (zh, en) names of the browser pass's own rules (a11y.* keep the family name "无障碍").
+RULE_TITLES.update({
+    "mobile.overflow": ("手机上横向滚动", "sideways scrolling"),
+    "mobile.viewport": ("viewport 缺失或禁止缩放", "viewport missing or zoom locked"),
+    "mobile.image-width": ("图片比屏幕宽", "image wider than the screen"),
+    "mobile.font-size": ("文字过小", "text too small"),
+    "mobile.tap-target": ("点击区域过小", "tap target too small"),
+    "mobile.console-error": ("页面脚本出错", "script error"),
+    "mobile.elder-font-size": ("适老化模式文字过小", "small text in the elderly-friendly mode"),
+    "mobile.elder-floating": ("适老化模式有浮窗", "floating box in the elderly-friendly mode"),
+    "mobile.elder-mode": ("未检查适老化模式", "elderly-friendly mode not checked"),
+    "mobile.redirect": ("页面跳转", "page redirects"),
+    "mobile.load-failed": ("页面无法在浏览器中打开", "page failed in the browser"),
+    "mobile.pages-capped": ("浏览器检查未覆盖全部页面", "browser pass capped"),
+})
+RULE_TITLES.update({f"a11y.{rule}": (title, rule) for rule, title in AXE_TITLES_ZH.items()})
