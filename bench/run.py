@@ -2,6 +2,7 @@
 
     make bench [PAGES=10000] [REPEAT=3]
     .venv/bin/python bench/run.py [--pages 1000 10000] [--repeat 3] [--jobs N]
+    .venv/bin/python bench/run.py --steps [--pages 10000] [--corpus DIR]   # engine step timings
 
 The corpus comes from bench/gen_corpus.py --flavor zhuanti (a verbatim copy of the project's shared
 generator) and is cached under bench/corpus/zhuanti-<pages>/. About 1 % of its links point at pages
@@ -168,6 +169,34 @@ def zhuanti_runs(root: Path, repeat: int, jobs: int | None, logs: Path) -> dict[
     return runs
 
 
+def engine_steps(root: Path, repeat: int) -> None:
+    """In-process no-op and one-edit builds of an already built corpus, with the engine's own step
+    timings (the search index, pagefind over every page, shown apart: it cannot be incremental)."""
+    os.environ.setdefault("ZHUANTI_QUIET", "1")
+    from builder.build import BuildOptions, build_site
+
+    if not (root / "public" / ".zhuanti" / "manifest.json").is_file():
+        print("  (first build, untimed)", flush=True)
+        build_site(root, BuildOptions())
+    target = sorted((root / "topics/bench").glob("topic-01/page-*.md"))[0]
+    original = target.read_text(encoding="utf-8")
+    for r in range(repeat):
+        for name in ("no-op", "one edit"):
+            if name == "one edit":
+                target.write_text(original + f"\n补充说明{r}。\n", encoding="utf-8")
+            try:
+                t0 = time.perf_counter()
+                report = build_site(root, BuildOptions())
+                total = time.perf_counter() - t0
+            finally:
+                target.write_text(original, encoding="utf-8")
+            search = report.timings.get("search", 0.0)
+            steps = " ".join(f"{k} {v * 1000:.0f}" for k, v in report.timings.items())
+            print(f"  {name:<9} {total:6.2f} s, without the search index {total - search:6.2f} s "
+                  f"({report.pages_written} written; ms: {steps}; {load_text()})", flush=True)
+        build_site(root, BuildOptions())  # back in step with the sources (untimed)
+
+
 def html_pages(public: Path) -> int:
     return sum(1 for _ in public.rglob("*.html"))
 
@@ -189,7 +218,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=None, help="zhuanti --jobs (default: its own choice)")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="where generated corpora are cached")
+    ap.add_argument("--steps", action="store_true",
+                    help="in-process no-op and one-edit builds with the engine's step timings")
     args = ap.parse_args()
+    if args.steps:
+        for pages in args.pages:
+            root = make_corpus(pages, args.corpus / f"zhuanti-{pages}").resolve()
+            print(f"{pages} pages, engine steps ({os.cpu_count()} cores, {load_text()}): {root}", flush=True)
+            engine_steps(root, max(1, args.repeat))
+        return
     if not ZHUANTI.is_file():
         sys.exit(f"{ZHUANTI} not found: run `make bench` (it installs zhuanti into .venv)")
     started = load_text()

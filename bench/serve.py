@@ -58,6 +58,15 @@ def prepare_sample(work: Path) -> Path:
     return root
 
 
+def prepare_new_site(work: Path) -> Path:
+    """A site as staff start one: ``zhuanti init`` and ``zhuanti new topic`` (small: memory runs fast)."""
+    root = work / "new"
+    for argv in (["init", str(root)], ["--root", str(root), "new", "topic", "zhuyou", "--title", "住有所居"]):
+        subprocess.run([sys.executable, "-m", "builder.cli", *argv], check=True, cwd=REPO,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return root
+
+
 def prepare_corpus(work: Path, pages: int, given: str | None) -> Path:
     if given:
         source = Path(given)
@@ -137,9 +146,9 @@ def save_to_screen(root: Path, edits: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     server = Server(root)
-    source, url = detail_page(root)
     latencies, rebuilds = [], []
     try:
+        source, url = detail_page(root)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(locale="zh-CN")
@@ -167,9 +176,10 @@ def save_to_screen(root: Path, edits: int) -> dict:
 
 def memory(root: Path, edits: int, marks: tuple[int, ...]) -> dict[int, int]:
     server = Server(root)
-    source, _ = detail_page(root)
     rss = {0: server.rss_kib()}
+    print(f"RSS after 0 edits: {rss[0] / 1024:.1f} MiB ({load()})", flush=True)
     try:
+        source, _ = detail_page(root)
         since = server.poll(0, hello=True)["hello"]["version"]
         for i in range(1, edits + 1):
             retitle(source, f"内存测试{i}")
@@ -180,6 +190,7 @@ def memory(root: Path, edits: int, marks: tuple[int, ...]) -> dict[int, int]:
                     break
             if i in marks:
                 rss[i] = server.rss_kib()
+                print(f"RSS after {i} edits: {rss[i] / 1024:.1f} MiB ({load()})", flush=True)
     finally:
         server.stop()
     return rss
@@ -198,31 +209,33 @@ def main() -> None:
                         help="where to measure save → browser (none: memory only)")
     parser.add_argument("--edits", type=int, default=15)
     parser.add_argument("--rss-edits", type=int, default=500)
+    parser.add_argument("--rss-site", choices=["new", "sample"], default="new",
+                        help="memory run on a new site (zhuanti init + new topic; default) or the sample site")
     parser.add_argument("--corpus", help="an already generated corpus folder (copied, never changed)")
     parser.add_argument("--pages", type=int, default=10_000)
     args = parser.parse_args()
     print(load())
+    header = ("| site | edits | save → browser median ms | max | min | rebuild (engine) median ms | "
+              "serve's own part median ms | first build + start s |\n|---|---|---|---|---|---|---|---|")
     rows = []
     with tempfile.TemporaryDirectory(prefix="zhuanti-bench-serve-") as tmp:
         work = Path(tmp)
-        sample = prepare_sample(work) if "sample" in args.site or args.rss_edits else None
-        print(load())
         if "sample" in args.site:
-            rows.append(summary("sample site", save_to_screen(sample, args.edits)))
-            print(load())
+            rows.append(summary("sample site", save_to_screen(prepare_sample(work), args.edits)))
+            print(header, rows[-1], load(), sep="\n", flush=True)
         if "corpus" in args.site:
             corpus = prepare_corpus(work, args.pages, args.corpus)
             rows.append(summary(f"corpus ({args.pages:,} pages)", save_to_screen(corpus, args.edits)))
-            print(load())
+            print(header, rows[-1], load(), sep="\n", flush=True)
         rss = {}
         if args.rss_edits:
-            marks = tuple(m for m in (100, 250, 500, args.rss_edits) if m <= args.rss_edits)
-            rss = memory(sample, args.rss_edits, marks)
+            marks = tuple(m for m in (50, 100, 250, 500, args.rss_edits) if m <= args.rss_edits)
+            site = prepare_sample(work) if args.rss_site == "sample" else prepare_new_site(work)
+            rss = memory(site, args.rss_edits, marks)
             print(load())
     print()
-    print("| site | edits | save → browser median ms | max | min | rebuild (engine) median ms | "
-          "serve's own part median ms | first build + start s |")
-    print("|---|---|---|---|---|---|---|---|")
+    if rows:
+        print(header)
     for row in rows:
         print(row)
     if rss:

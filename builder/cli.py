@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from builder import __version__
+from builder.cli_i18n import ArgumentParser
 from builder.errors import ZhuantiError
 from builder.i18n import set_language, tr
 
@@ -30,35 +31,48 @@ COMMANDS = {
 def _common() -> argparse.ArgumentParser:
     # Accepted before and after the command name; SUPPRESS keeps a later default from
     # overwriting a value given earlier.
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--root", default=argparse.SUPPRESS, help="site root (default: current directory)")
-    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="message language")
+    # ArgumentParser (builder.cli_i18n): argparse's own words in the user's language; sub-parsers inherit it.
+    p = ArgumentParser(add_help=False)
+    p.add_argument("--root", default=argparse.SUPPRESS, metavar=tr("目录", "DIR"),
+                   help=tr("站点目录（默认：当前目录）", "site root (default: the current folder)"))
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                   help=tr("提示信息的语言：zh 中文（默认）或 en 英文；也可设环境变量 ZHUANTI_LANG",
+                           "language of messages: zh Chinese (default) or en English; or set ZHUANTI_LANG"))
     return p
 
 
-def make_parser() -> argparse.ArgumentParser:
+def blueprint_names(root: Path | None = None) -> list[str]:
+    """Blueprints ``new topic --blueprint`` accepts: the built-in ones and the site's own."""
+    from builder import blueprints
+
+    return list(blueprints.available(root or Path.cwd()))
+
+
+def make_parser(root: Path | None = None) -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(prog="zhuanti", parents=[common],
-                                     description=tr("政府网站专题构建、检查与发布工具",
-                                                    "build, check and publish government special-topic sites"))
-    parser.add_argument("--version", action="version", version=f"zhuanti {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = ArgumentParser(prog="zhuanti", parents=[common],
+                            description=tr("政府网站专题构建、检查与发布工具",
+                                           "build, check and publish government special-topic sites"))
+    parser.add_argument("--version", action="version", version=f"zhuanti {__version__}",
+                        help=tr("显示版本号并退出", "show the version and exit"))
+    sub = parser.add_subparsers(dest="command", metavar=tr("命令", "COMMAND"))
     sub.required = True
 
     p = sub.add_parser("init", parents=[common], help=tr("新建空站点", "create a new, empty site"))
     p.add_argument("dir", nargs="?", help=tr("新站点目录（也可用 --root 指定）", "folder of the new site (or give --root)"))
 
     p = sub.add_parser("new", parents=[common], help=tr("新建专题、栏目或页面", "scaffold a topic, column or page"))
-    new_sub = p.add_subparsers(dest="kind", metavar="KIND")
+    new_sub = p.add_subparsers(dest="kind", metavar=tr("类型", "KIND"))
     new_sub.required = True
     t = new_sub.add_parser("topic", parents=[common], help=tr("按蓝本新建专题", "scaffold a topic from a blueprint"))
-    t.add_argument("slug", help=tr("专题目录名（网址的一部分）；中文名自动转为拼音", "topic folder name (part of the URL); "
+    t.add_argument("slug", metavar=tr("专题名", "SLUG"), help=tr("专题目录名（网址的一部分）；中文名自动转为拼音", "topic folder name (part of the URL); "
                                    "a Chinese name becomes pinyin"))
-    t.add_argument("--title", help=tr("专题标题（中文目录名时默认用它）", "topic title (defaults to a Chinese name)"))
-    t.add_argument("--blueprint", default="standard", metavar="B",
-                   help=tr("蓝本：standard、data-list、gallery、video、interview，或 site_src/blueprints/ 中的蓝本（默认 standard）",
-                           "blueprint: standard, data-list, gallery, video, interview, or one in site_src/blueprints/ "
-                           "(default: standard)"))
+    t.add_argument("--title", metavar=tr("标题", "TITLE"), help=tr("专题标题（中文目录名时默认用它）", "topic title (defaults to a Chinese name)"))
+    names = blueprint_names(root)
+    t.add_argument("--blueprint", default="standard", metavar=tr("蓝本", "NAME"),
+                   help=tr("蓝本：{a}（默认 standard；自己的蓝本放在 site_src/blueprints/<名称>/）",
+                           "blueprint: {a} (default: standard; a site's own go in site_src/blueprints/<name>/)",
+                           a=tr("、", ", ").join(names)))
     c = new_sub.add_parser("column", parents=[common], help=tr("新建栏目", "add a column to a topic"))
     c.add_argument("path", metavar="TOPIC/COL", help=tr("专题/栏目目录名", "topic/column folder names"))
     c.add_argument("--title", required=True, help=tr("栏目标题", "column title"))
@@ -88,9 +102,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help=tr("浏览器检查的设备，逗号分隔的名称或宽度，如 360,1366（默认全部：360,375,414,768,1366）",
                            "browser pass devices, comma-separated names or widths, e.g. 360,1366 "
                            "(default all: 360,375,414,768,1366)"))
-    p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
+    p.add_argument("--format", choices=["text", "json", "junit", "html"], default="text",
+                   help=tr("报告格式：text（默认）、json、junit、html", "report format: text (default), json, junit, html"))
     p.add_argument("--output", help=tr("报告写入文件", "write the report to this file"))
-    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
 
     p = sub.add_parser("serve", parents=[common],
                        help=tr("实时预览：保存即刷新，构建错误和检查问题显示在页面中",
@@ -108,13 +123,14 @@ def make_parser() -> argparse.ArgumentParser:
                            "reload channel: auto (WebSocket, falling back to SSE, long-polling), sse, poll"))
 
     p = sub.add_parser("media", parents=[common], help=tr("只处理图片和视频", "process photos and videos only"))
-    p.add_argument("--topic", action="append")
-    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--topic", action="append", help=tr("只处理这个专题（可重复）", "only this topic (repeatable)"))
+    p.add_argument("--jobs", type=int, default=None, help=tr("并行进程数", "parallel processes"))
     p.add_argument("--executor", help=tr("媒体任务的执行器：local 或 dask://主机:8786", "where media jobs run: local or dask://HOST:8786"))
     p.add_argument("--list", action="store_true", help=tr("列出媒体目录", "print the media catalog"))
-    p.add_argument("--tag")
-    p.add_argument("--group")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--tag", help=tr("与 --list 一起用：只列出带这个标签的", "with --list: only items with this tag"))
+    p.add_argument("--group", help=tr("与 --list 一起用：只列出这一组", "with --list: only this group"))
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help=tr("与 --list 一起用：输出格式 text（默认）或 json", "with --list: output format text (default) or json"))
 
     target_help = tr("site.toml 中 [publish.名称] 的名称", "the NAME of a [publish.NAME] table in site.toml")
     p = sub.add_parser("publish", parents=[common], help=tr("发布已检查的构建到目标", "publish the checked build to a target"))
@@ -150,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             set_language(argv[i + 1])
         elif a.startswith("--lang="):
             set_language(a.split("=", 1)[1])
-    args = make_parser().parse_args(argv)
+    root = next((Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "--root"), None) or \
+        next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--root=")), None)
+    args = make_parser(root).parse_args(argv)
     set_language(getattr(args, "lang", None))
     args.root = Path(getattr(args, "root", None) or ".").resolve()
     module, func = COMMANDS[args.command].split(":")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 
 from builder.i18n import current_language, tr
 
@@ -56,11 +57,39 @@ def translate_error(message: str) -> str:
     return prefix + message
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (Chinese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """The usage prefix and the section headings in the user's language."""
 
     def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(usage, actions, groups, tr("用法：", "usage: ") if prefix is None else prefix)
+
+    def add_argument(self, action):
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:  # the help column leaves room for two-column characters
+            invocation = self._format_action_invocation(action)
+            self._action_max_length = max(self._action_max_length,
+                                          _width(invocation) + self._current_indent)
+
+    def _format_action(self, action):
+        # argparse pads by characters, but a Chinese character takes two columns: take the extra
+        # column of each back from the padding so the help texts line up ("--root 目录  站点目录").
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        wide = _width(invocation) - len(invocation)
+        first, newline, rest = text.partition("\n")
+        head = first.lstrip(" ")
+        if wide and head.startswith(invocation):
+            indent = first[: len(first) - len(head)]
+            after = head[len(invocation):]
+            spaces = len(after) - len(after.lstrip(" "))
+            if after.strip() and spaces - wide >= 2:
+                first = indent + invocation + after[wide:]
+        return first + newline + rest
 
     def format_help(self) -> str:
         text = super().format_help()
@@ -73,13 +102,18 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         add_help = kwargs.pop("add_help", True)
+        parents = kwargs.pop("parents", [])
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, add_help=False, **kwargs)
+        # titles first: a parent's options join the group of the same (translated) title
         self._positionals.title = tr("位置参数", "positional arguments")
         self._optionals.title = tr("选项", "options")
         if add_help:
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                               help=tr("显示此帮助并退出", "show this help message and exit"))
+        for parent in parents:  # what argparse.ArgumentParser.__init__ does with parents=
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
 
     def error(self, message: str):
         self.print_usage(sys.stderr)

@@ -68,6 +68,13 @@ def canon(value: Any) -> Any:
 
 
 def digest(value: Any) -> str:
+    # The common cases without JSON (a typed prefix keeps "1" and 1 apart).
+    if isinstance(value, str):
+        return "s" + value if len(value) <= SHORT else "#" + hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+    if value is None or isinstance(value, bool | int):
+        return "v" + repr(value)
+    if isinstance(value, Page):
+        return "P:" + value.url
     text = json.dumps(canon(value), ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= SHORT else "#" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -174,6 +181,8 @@ class Resolver:
             page = r.by_url.get(url)
             if page is None:
                 return ABSENT
+            if attr == "url":
+                return "s" + url
             return digest(fields_of(page) if attr == "*" else getattr(page, attr, ABSENT))
         if kind == "c":
             url, _, attr = rest.rpartition("|")

@@ -83,6 +83,7 @@ class Inputs:
 
     def __init__(self, site_root: Path, roots: list[Path], previous: dict[str, FileSig]) -> None:
         self.root = site_root
+        self.prefix = str(site_root) + os.sep
         sigs, self.now_ns = scan(roots, site_root)
         self.files: dict[str, FileSig] = {}
         self.changed: set[str] = set()
@@ -107,6 +108,7 @@ class Inputs:
                 self.updated[path] = fs
             self.files[path] = fs
         self.gone = [p for p in previous if p not in sigs]
+        self.added = [p for p in sigs if p not in previous]
         self.outside: dict[str, str] = {}
         self.changed.update(self.gone)
 
@@ -120,7 +122,10 @@ class Inputs:
             return None
 
     def key(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path.as_posix()
+        text = str(path)
+        if text.startswith(self.prefix):
+            return text[len(self.prefix):].replace(os.sep, "/")
+        return path.as_posix()
 
     def sig(self, path: Path) -> FileSig | None:
         return self.files.get(self.key(path))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from builder.errors import ZhuantiError
 from builder.i18n import tr
+from media_pipeline.cache import _alive  # one liveness test for every lock file
 
 LOCK_NAME = "lock"
 
@@ -25,16 +26,6 @@ class SiteLocked(ZhuantiError):
     """Another zhuanti build or serve is working on this site (exit code 1: nothing was done)."""
 
     exit_code = 1
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SiteLock:

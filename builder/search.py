@@ -1,6 +1,6 @@
 """Site search (站内搜索): the /search/ page and a Pagefind index of every published page.
 
-Pagefind's *extended* binary (the ``pagefind[extended]`` wheel) segments Chinese into words, so a
+Pagefind's *extended* binary (the ``pagefind-bin-extended`` wheel) segments Chinese into words, so a
 word in the middle of a sentence is found; the index is static files under ``pagefind/`` that the
 browser queries itself (no server, works offline and under any URL prefix). Which pages are
 indexed is decided by the theme: ``<main data-pagefind-body>`` on every published page except
@@ -10,8 +10,10 @@ lets a search stay inside one topic.
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
+import re
+import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,23 +25,20 @@ from builder.i18n import tr
 SEARCH_URL = "search/"
 SEARCH_TEMPLATE = "search.html"
 INDEX_FOLDER = "pagefind"
+# Pagefind's ready-made UIs: the theme has its own search page (search.js), so they are not published.
+UNUSED = re.compile(r"pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)$")
 
 
-def _pagefind():
+def _pagefind_binary() -> str:
+    """Pagefind's *extended* binary (only it segments Chinese), from the ``pagefind-bin-extended`` wheel."""
     try:
-        from pagefind.index import PagefindIndex
+        from pagefind_bin_extended import get_executable
     except ImportError:
-        raise ConfigError(tr("缺少站内搜索组件 pagefind", "the site-search package pagefind is missing"), "pagefind",
-                          hint=tr("请安装：pip install 'pagefind[extended]'",
-                                  "install it: pip install 'pagefind[extended]'")) from None
-    try:
-        import pagefind_bin_extended  # noqa: F401  (only the extended binary segments Chinese)
-    except ImportError:
-        raise ConfigError(tr("pagefind 缺少 extended 版本，无法对中文分词", "pagefind's extended binary (Chinese "
-                             "word segmentation) is missing"), "pagefind",
-                          hint=tr("请安装：pip install 'pagefind[extended]'",
-                                  "install it: pip install 'pagefind[extended]'")) from None
-    return PagefindIndex
+        raise ConfigError(tr("缺少站内搜索组件 pagefind（extended 版本，可对中文分词）",
+                             "the site-search package pagefind (extended, with Chinese word segmentation) is missing"),
+                          "pagefind", hint=tr("请安装：pip install pagefind-bin-extended",
+                                              "install it: pip install pagefind-bin-extended")) from None
+    return str(get_executable())
 
 
 def search_page(renderer) -> bytes | None:
@@ -60,13 +59,18 @@ def search_page(renderer) -> bytes | None:
     return html.encode("utf-8")
 
 
-async def _index(staging: Path, out: Path) -> int:
-    PagefindIndex = _pagefind()
-    # Pagefind reads the language from <html lang>; zh-CN pages go to one Chinese index.
-    async with PagefindIndex(config={"output_path": str(out)}) as index:
-        result = await index.add_directory(str(staging), glob="**/*.html")
-        await index.write_files(output_path=str(out))
-    return int(result.get("page_count", 0)) if isinstance(result, dict) else 0
+def _index(staging: Path, out: Path) -> int:
+    """Run Pagefind's command line over the finished pages (it writes the bundle and exits when done;
+    the Python API's service wrote files asynchronously and could leave them empty). Returns the
+    number of pages indexed."""
+    done = subprocess.run([_pagefind_binary(), "--site", str(staging), "--output-path", str(out), "--silent"],
+                          capture_output=True, text=True)
+    entry = out / "pagefind-entry.json"
+    if done.returncode != 0 or not entry.is_file():
+        raise BuildFailed([ConfigError(tr("站内搜索索引生成失败：{e}", "building the search index failed: {e}",
+                                          e=(done.stderr or done.stdout).strip()[-500:] or done.returncode), staging)])
+    languages = json.loads(entry.read_text(encoding="utf-8")).get("languages", {})
+    return sum(int(v.get("page_count", 0)) for v in languages.values())
 
 
 def _reuse_identical(public: Path, staging: Path, rel: str) -> None:
@@ -86,6 +90,8 @@ def _reuse_identical(public: Path, staging: Path, rel: str) -> None:
 def build_search(renderer, staging: Path, write: Callable[[str, bytes], None]) -> int:
     """Write the search page and the index of ``staging`` (the finished pages) through ``write``
     (which also lists each file in the manifest). Returns the number of pages indexed."""
+    if not renderer.cfg.build.search:
+        return 0
     public = renderer.cfg.output_dir
     page = search_page(renderer)
     if page is not None:
@@ -93,12 +99,8 @@ def build_search(renderer, staging: Path, write: Callable[[str, bytes], None]) -
         _reuse_identical(public, staging, SEARCH_URL + "index.html")
     with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=staging.parent) as tmp:
         out = Path(tmp) / INDEX_FOLDER
-        try:
-            count = asyncio.run(_index(staging, out))
-        except (OSError, RuntimeError, AssertionError) as exc:
-            raise BuildFailed([ConfigError(tr("站内搜索索引生成失败：{e}", "building the search index failed: {e}", e=exc),
-                                           staging)]) from None
-        for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        count = _index(staging, out)
+        for path in sorted(p for p in out.rglob("*") if p.is_file() and not UNUSED.match(p.name)):
             rel = f"{INDEX_FOLDER}/{path.relative_to(out).as_posix()}"
             write(rel, path.read_bytes())
             _reuse_identical(public, staging, rel)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA = 3
+SCHEMA = 4
 
 
 @dataclass
@@ -74,8 +74,8 @@ class BuildState:
         db.execute("CREATE TABLE IF NOT EXISTS deps (key TEXT, path TEXT, PRIMARY KEY (key, path)) WITHOUT ROWID")
         db.execute("CREATE INDEX IF NOT EXISTS deps_path ON deps (path)")
         db.execute("CREATE TABLE IF NOT EXISTS keyvals (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
-        db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sig TEXT, digest TEXT, racy INTEGER)"
-                   " WITHOUT ROWID")
+        db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+                   " ino INTEGER, ctime_ns INTEGER, digest TEXT, racy INTEGER) WITHOUT ROWID")
         db.commit()
         return db
 
@@ -93,12 +93,28 @@ class BuildState:
                 for r in self.db.execute("SELECT path, kind, sha256, size, mtime_ns, dirty, warnings, source"
                                          " FROM outputs")}
 
-    def keyvals(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM keyvals"))
+    def keyvals(self, pages: Iterable[str] | None = None) -> dict[str, str]:
+        """Stored key values; with ``pages`` (URLs), the page keys (``p|…``) of those pages only."""
+        if pages is None:
+            return dict(self.db.execute("SELECT key, value FROM keyvals"))
+        out = dict(self.db.execute("SELECT key, value FROM keyvals WHERE key < 'p|' OR key >= 'p}'"))
+        for url in pages:  # "|" < "}": the range of keys "p|<url>|…"
+            out.update(self.db.execute("SELECT key, value FROM keyvals WHERE key >= ? AND key < ?",
+                                       (f"p|{url}|", f"p|{url}}}")))
+        return out
 
     def files(self) -> dict[str, FileSig]:
-        return {r[0]: FileSig(tuple(json.loads(r[1])), r[2], bool(r[3]))
-                for r in self.db.execute("SELECT path, sig, digest, racy FROM files")}
+        return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
+                for r in self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, digest, racy FROM files")}
+
+    def output_stats(self) -> list[tuple[str, str, int, int, int]]:
+        """(path, kind, size, mtime_ns, dirty) of every output: what a build that may have nothing
+        to do needs to know (cheaper than ``outputs``)."""
+        return self.db.execute("SELECT path, kind, size, mtime_ns, dirty FROM outputs").fetchall()
+
+    def output_warnings(self) -> list[str]:
+        return [w for (text,) in self.db.execute("SELECT warnings FROM outputs WHERE warnings IS NOT NULL")
+                for w in json.loads(text)]
 
     def outputs_for(self, keys: Iterable[str]) -> set[str]:
         """The outputs that read any of these keys (the reverse index)."""
@@ -149,8 +165,9 @@ class BuildState:
     def _save_files(self, files: tuple[dict[str, FileSig], list[str]]) -> None:
         upserts, gone = files
         self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
-        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                            [(p, json.dumps(f.sig), f.digest, int(f.racy)) for p, f in upserts.items()])
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [(p, *(f.sig if len(f.sig) == 4 else (-1, 0, 0, 0)), f.digest, int(f.racy))
+                             for p, f in upserts.items()])
 
     def clear(self) -> None:
         self.close()

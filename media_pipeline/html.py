@@ -46,7 +46,9 @@ def image_html(entry: ImageEntry, alt: str, url_prefix: str, sizes: str = DEFAUL
         return ", ".join(f"{_url(url_prefix, entry.name(r))} {r.width}w" for r in renditions)
 
     src = next((r for r in fallback if r.width >= src_width), fallback[-1])
-    parts = ["<picture>"]
+    # The photographer named in the sidecar travels with the photo (themes print it as 摄影：…).
+    credit = entry.sidecar.photographer if getattr(entry, "sidecar", None) else ""
+    parts = [f"<picture{_attrs(data_credit=credit or None)}>"]
     if webp:
         parts.append(f"<source{_attrs(type='image/webp', srcset=srcset(webp), sizes=sizes)}>")
     parts.append(f"<img{_attrs(src=_url(url_prefix, entry.name(src)), srcset=srcset(fallback), sizes=sizes, width=src.width, height=src.height, alt=alt, loading='lazy', decoding='async')}>")

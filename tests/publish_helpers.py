@@ -3,6 +3,7 @@ sshd and ``rclone serve s3``), each started by the test that needs it and stoppe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from tests.sitefactory import BASIC, SITE_TOML, write_site
 
 SSHD = Path("/usr/sbin/sshd")
 NOW = "2026-11-30T10:00:00+08:00"
+TMPFS_KB = 4096  # the "full disk" tests' target: room for the small site's first release, not for a second
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +81,29 @@ def kill_tree(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
     proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path) -> Iterator[Path]:
+    """``folder`` as a tmpfs of TMPFS_KB (root only; skips where mounting is not allowed)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_KB}k", "tmpfs", str(folder)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)])
+
+
+def grow_beyond_the_disk(root: Path) -> None:
+    """Add an asset that cannot fit beside the first release on ``small_disk``, rebuild, check."""
+    big = root / "site_src/assets/big.bin"
+    big.parent.mkdir(parents=True, exist_ok=True)
+    big.write_bytes(os.urandom(TMPFS_KB * 1024))
+    assert main(["--root", str(root), "build"]) == 0
+    assert main(["--root", str(root), "check"]) == 0
 
 
 def launch(argv: list[str], log: Path, port: int) -> subprocess.Popen:

@@ -193,3 +193,21 @@ def test_init_honours_root_and_writes_a_readme(tmp_path, capsys):
     assert "zhuanti new topic" in (tmp_path / "a/README.md").read_text(encoding="utf-8")
     assert main(["--root", str(tmp_path), "init", "b"]) == 0
     assert (tmp_path / "b/site_src/site.toml").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not __import__("pathlib").Path("/usr/bin/chromium").exists(),
+                    reason="needs Debian's Chromium: apt-get install -y chromium fonts-noto-cjk")
+def test_every_blueprint_passes_the_browser_check_right_after_new(site, tmp_path, capsys):
+    fill_identity(site)
+    for blueprint in BLUEPRINTS:
+        assert main(["new", "topic", f"t-{blueprint}", "--title", f"示范：{blueprint}", "--blueprint", blueprint,
+                     "--root", str(site)]) == 0
+    assert main(["build", "--root", str(site)]) == 0
+    out = tmp_path / "browser.json"
+    code = main(["check", "--root", str(site), "--browser", "--devices", "360,1366", "--format", "json",
+                 "--output", str(out)])
+    capsys.readouterr()
+    findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
+    assert [f"{f['rule']} {f['page']}: {f['message']}" for f in findings] == [] and code == 0

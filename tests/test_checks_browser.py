@@ -522,6 +522,11 @@ def test_html_report_shows_screenshots_and_reads_well_at_360px(tmp_path: Path, m
         assert "红框：body > div.banner" in outlined.first.inner_text()
         assert tab.locator('section.page[data-page="wide.html"] figure.shot img').first.evaluate(
             "e => e.complete && e.naturalWidth > 0")
+        # huge.html is its template's example: its section points to that row instead of repeating it
+        example = tab.locator('section.page[data-page="huge.html"]')
+        assert example.locator("figure.shot").count() == 0
+        assert example.locator(".shots-link a").get_attribute("href") == "#tpl-page@0"
+    assert text.count("data:image/jpeg;base64,") == 4 + 1  # no picture twice: 4 template shots, wide.html at 360
 
 
 def test_zoom_lock_is_read_from_the_viewport_content():
@@ -559,3 +564,20 @@ def test_the_default_theme_passes_on_every_device_and_in_its_elder_mode(tmp_path
     assert not [f for f in findings if f.rule == "mobile.elder-mode"]  # the mode was found and checked
     assert check._elder_pages and all(check._elder_pages.values())
     assert {"home", "nav", "column", "detail"} <= set(check.templates.values())
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_page_that_hangs_after_loading_runs_out_of_its_budget_and_the_run_goes_on(tmp_path: Path):
+    write_site(tmp_path, {
+        "late.html": page("加载后卡死", "<h1>加载后卡死</h1>"
+                         "<script>addEventListener('load', () => setTimeout(() => { while (true) {} }, 0))</script>"),
+        "ok.html": page("正常", "<h1>正常</h1><img src=a.png>"),
+    })
+    check = BrowserCheck(tmp_path, pages=["late.html", "ok.html"], devices=parse_devices("360"), timeout_ms=2000,
+                         elder=False, contexts=1)
+    findings = list(check.finish())
+    [late] = [f for f in findings if f.page == "late.html"]
+    assert late.rule == "mobile.load-failed" and late.severity == "error"
+    assert late.message.startswith("页面在规定时间（12.0 秒）内未加载完成或未完成检查")
+    assert [f.rule for f in findings if f.page == "ok.html"] == ["a11y.image-alt"]  # fresh tabs after the hang

@@ -26,9 +26,9 @@ def test_init_then_new_topic_then_build(tmp_path, capsys):
     pub = site / "public"
     nav = page(pub / "zhuyou/index.html")
     assert nav.css_first("h1").text().strip() == "住有所居"
-    assert [a.text() for a in nav.css(".column-card h2 a")] == ["工作动态", "政策文件"]
-    assert len(list((pub / "zhuyou").rglob("index.html"))) == 7
-    assert len(list((pub / "sgs/xuke").glob("*/index.html"))) == 2
+    assert [a.text() for a in nav.css(".column-card h2 a")] == ["工作动态", "政策文件", "政策解读"]  # the standard blueprint
+    assert len(list((pub / "zhuyou").rglob("index.html"))) == 8  # navigation, 3 columns, 4 detail pages
+    assert len(list((pub / "sgs/xuke").glob("*/index.html"))) == 3  # the data-list blueprint's sample records
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path, capsys):
@@ -73,6 +73,7 @@ def test_the_wheel_alone_gives_a_working_zhuanti(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "zhuanti_themes/default/templates/base.html" in names
     assert "zhuanti_themes/default/static/css/zhuanti.css" in names
+    assert "builder/data/blueprints/gallery/blueprint.toml" in names
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)

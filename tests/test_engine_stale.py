@@ -224,3 +224,25 @@ def test_preview_output_is_written_in_place_and_unminified(tmp_path):
         assert out.stat().st_ino == inode  # files replaced in place, the folder is not swapped
     assert not (tmp_path / "public").exists()
     shutil.rmtree(out)
+
+
+def test_a_topic_whose_end_date_passes_between_builds_is_archived(tmp_path):
+    write_site(tmp_path, {**BASIC, "topics/demo/topic.toml": 'title = "示范专题"\nend = 2026-03-01\n'})
+    build(tmp_path)
+    assert "已归档" not in text(tmp_path, "demo/news/a/index.html")
+    later = NOW + dt.timedelta(hours=13)  # 01:00 the next day
+    build(tmp_path, now=later)
+    assert "已归档" in text(tmp_path, "demo/news/a/index.html")
+    same_as_clean(tmp_path, tmp_path, now=later)
+
+
+def test_the_fast_manifest_writer_writes_what_dump_manifest_writes(tmp_path):
+    from builder.build import fast_dump_manifest
+    from builder.manifest import dump_manifest
+
+    write_site(tmp_path, BASIC)
+    build(tmp_path)
+    data = json.loads(text(tmp_path, ".zhuanti/manifest.json"))
+    assert fast_dump_manifest(data) == dump_manifest(data) == text(tmp_path, ".zhuanti/manifest.json")
+    odd = {"a": [], "b": {}, "c": [{}], "d": None, "e": [{"x": [1]}], "f": {"g": "引号\"", "i": 1.5}}
+    assert fast_dump_manifest(odd) == dump_manifest(odd)

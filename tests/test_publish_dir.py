@@ -15,10 +15,12 @@ from builder.cli import main
 from builder.publish import lock as locks
 from tests.publish_helpers import (
     edit_and_rebuild,
+    grow_beyond_the_disk,
     live,
     pinned_now,  # noqa: F401 - autouse fixture
     public_tree,
     site_with_targets,
+    small_disk,
     tree,
     zhuanti,
 )
@@ -226,29 +228,17 @@ def test_stale_reason_by_age_and_other_machine():
 
 
 def test_full_disk_leaves_the_live_release(tmp_path, capsys):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    www = tmp_path / "www"
-    www.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(www)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
-    try:
+    with small_disk(tmp_path / "www") as www:
         root = site_with_targets(tmp_path / "site", dir_target(www))
         assert zhuanti(capsys, root, "publish", "staging")[0] == 0
         first = live(www)
         before = tree(first)
-        big = root / "site_src/assets/big.bin"
-        big.parent.mkdir(parents=True, exist_ok=True)
-        big.write_bytes(os.urandom(400_000))
-        assert main(["--root", str(root), "build"]) == 0
-        assert main(["--root", str(root), "check"]) == 0
+        grow_beyond_the_disk(root)
         rc, _, err = zhuanti(capsys, root, "publish", "staging")
         assert rc == 1 and "disk is full" in err and "live release is unchanged" in err
         assert live(www) == first and tree(first) == before
         assert not [p for p in (www / "releases").iterdir() if p.name.startswith(".partial-")]
         assert zhuanti(capsys, root, "verify", "staging")[0] == 0
-    finally:
-        subprocess.run(["umount", "-l", str(www)])
 
 
 def test_where_hard_links_are_impossible_files_are_copied(site, capsys, monkeypatch):

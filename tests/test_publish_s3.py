@@ -13,10 +13,12 @@ import pytest
 from tests.publish_helpers import (
     RcloneS3,
     edit_and_rebuild,
+    grow_beyond_the_disk,
     pinned_now,  # noqa: F401 - autouse fixture
     public_tree,
     publish_killing_server,
     site_with_targets,
+    small_disk,
     start_rclone,
     zhuanti,
 )
@@ -187,3 +189,19 @@ def test_retention_keeps_a_year_and_collects_unused_objects(s3, tmp_path, capsys
     assert record["id"] not in out and len(out.splitlines()) == 3
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="zt/.zhuanti/objects/")["Contents"]}
     assert f"zt/.zhuanti/objects/{old_page_sha}" not in keys
+
+
+def test_storage_full_leaves_the_live_objects(tmp_path, capsys, monkeypatch):
+    with small_disk(tmp_path / "disk") as disk:
+        s3 = start_rclone(disk, monkeypatch)
+        try:
+            root = site_with_targets(tmp_path / "site", s3_target(s3))
+            assert zhuanti(capsys, root, "publish", "obs")[0] == 0
+            before = live_objects(s3)
+            grow_beyond_the_disk(root)
+            rc, _, err = zhuanti(capsys, root, "publish", "obs")
+            assert rc == 1 and "object storage answered" in err and "a full disk or quota" in err, err
+            assert live_objects(s3) == before  # content objects go first: nothing live was replaced
+            assert zhuanti(capsys, root, "verify", "obs")[0] == 0
+        finally:
+            s3.stop()

@@ -3,21 +3,21 @@ rsync and SFTP transfers, host-key checking, credentials, a server killed mid-up
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from builder.cli import main
 from tests.publish_helpers import (
     Sshd,
     edit_and_rebuild,
+    grow_beyond_the_disk,
     live,
     pinned_now,  # noqa: F401 - autouse fixture
     public_tree,
     publish_killing_server,
     site_with_targets,
+    small_disk,
     start_sshd,
     tree,
     zhuanti,
@@ -47,7 +47,8 @@ def test_publish_edit_rollback_tamper_verify(sshd, tmp_path, capsys, transfer):
     rc, _, err = zhuanti(capsys, root, "publish", "web")
     assert rc == 0, err
     first = live(www)
-    assert tree(first) == public_tree(root)
+    expected_first = tree(first)
+    assert expected_first == public_tree(root)
 
     edit_and_rebuild(root, "topics/demo/news/a.md", "\n补充说明。\n")
     rc, _, err = zhuanti(capsys, root, "publish", "web")
@@ -62,7 +63,6 @@ def test_publish_edit_rollback_tamper_verify(sshd, tmp_path, capsys, transfer):
     rc, out, _ = zhuanti(capsys, root, "releases", "web")
     assert rc == 0 and out.splitlines()[1].startswith("* " + second.name)
 
-    expected_first = public_tree_before(first, root)
     rc, _, err = zhuanti(capsys, root, "rollback", "web")
     assert rc == 0, err
     assert live(www) == first and tree(first) == expected_first
@@ -82,14 +82,6 @@ def test_publish_edit_rollback_tamper_verify(sshd, tmp_path, capsys, transfer):
     assert rc == 0 and "modified after they were published" in err
     assert (live(www) / "demo/index.html").read_bytes() == (root / "public/demo/index.html").read_bytes()
     assert zhuanti(capsys, root, "verify", "web")[0] == 0
-
-
-def public_tree_before(first: Path, root: Path) -> dict[str, bytes]:
-    """The first release as it was published: today's public/ but for the edited page."""
-    expected = public_tree(root)
-    expected["demo/news/a/index.html"] = (first / "demo/news/a/index.html").read_bytes()
-    assert "补充说明" not in expected["demo/news/a/index.html"].decode()
-    return expected
 
 
 def test_unknown_host_key_is_refused_with_how_to_add(sshd, tmp_path, capsys):
@@ -142,9 +134,10 @@ def test_bad_ssh_config_values_are_named(sshd, tmp_path, capsys):
     assert rc == 2 and "publish.web.transfer" in err and "rsync or sftp" in err
 
 
-def test_server_killed_mid_upload_then_rerun_finishes(sshd, tmp_path, capsys):
+@pytest.mark.parametrize("transfer", ["rsync", "sftp"])
+def test_server_killed_mid_upload_then_rerun_finishes(sshd, tmp_path, capsys, transfer):
     www = tmp_path / "remote" / "www"
-    root = site_with_targets(tmp_path / "site", keyed(sshd, www, 'transfer = "sftp"\n'))
+    root = site_with_targets(tmp_path / "site", keyed(sshd, www, f'transfer = "{transfer}"\n'))
     assert zhuanti(capsys, root, "publish", "web")[0] == 0
     first = live(www)
     before = tree(first)
@@ -160,24 +153,12 @@ def test_server_killed_mid_upload_then_rerun_finishes(sshd, tmp_path, capsys):
 
 
 def test_server_disk_full(sshd, tmp_path, capsys):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    www = tmp_path / "remote"
-    www.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(www)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN)")
-    try:
+    with small_disk(tmp_path / "remote") as www:
         root = site_with_targets(tmp_path / "site", keyed(sshd, www))
         assert zhuanti(capsys, root, "publish", "web")[0] == 0
         first = live(www)
-        big = root / "site_src/assets/big.bin"
-        big.parent.mkdir(parents=True, exist_ok=True)
-        big.write_bytes(os.urandom(400_000))
-        assert main(["--root", str(root), "build"]) == 0
-        assert main(["--root", str(root), "check"]) == 0
+        grow_beyond_the_disk(root)
         rc, _, err = zhuanti(capsys, root, "publish", "web")
         assert rc == 1 and "disk is full" in err, err
         assert live(www) == first
         assert zhuanti(capsys, root, "verify", "web")[0] == 0
-    finally:
-        subprocess.run(["umount", "-l", str(www)])

@@ -8,7 +8,7 @@ import pytest
 
 from builder.build import BuildOptions, build_site
 from tests.sitefactory import BASIC, md, page, write_site
-from tests.test_theme_browser import CHROMIUM, DESKTOP, served
+from tests.test_theme_browser import CHROMIUM, DESKTOP, opened, served
 
 SITE = {
     **BASIC,
@@ -41,6 +41,9 @@ def test_the_search_page_and_the_index_are_built_and_listed_in_the_manifest(publ
     assert "search/index.html" in listed and "pagefind/pagefind.js" in on_disk
     assert on_disk <= listed
     assert any(p.startswith("pagefind/index/") for p in on_disk)
+    assert all((public / p).stat().st_size > 0 for p in on_disk)  # never a half-written index
+    entry = json.loads((public / "pagefind/pagefind-entry.json").read_text(encoding="utf-8"))
+    assert sum(lang["page_count"] for lang in entry["languages"].values()) > 5
 
 
 def test_drafts_and_later_list_pages_are_marked_not_to_be_indexed(public):
@@ -50,15 +53,11 @@ def test_drafts_and_later_list_pages_are_marked_not_to_be_indexed(public):
 
 
 def search(browser, base, query: str) -> tuple[str, list[str]]:
-    ctx = browser.new_context(**DESKTOP)
-    try:
-        p = ctx.new_page()
+    with opened(browser, DESKTOP) as p:
         p.goto(base + "search/?" + query)
         p.wait_for_function("(s => s && s.textContent && !s.textContent.includes('正在'))"
                             "(document.querySelector('[data-search-status]'))", timeout=20000)
         return p.inner_text("[data-search-status]"), [a.inner_text() for a in p.query_selector_all(".search-results a")]
-    finally:
-        ctx.close()
 
 
 @pytest.mark.browser
@@ -74,9 +73,7 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
         status, titles = search(browser, base, "q=绿道贯通")
         assert titles == [] and "没有找到" in status
         # the header box leads there
-        ctx = browser.new_context(**DESKTOP)
-        try:
-            p = ctx.new_page()
+        with opened(browser, DESKTOP) as p:
             p.goto(base + "demo/news/index.html")
             p.fill("#site-search-q", "十二处")
             p.press("#site-search-q", "Enter")
@@ -84,5 +81,13 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
             assert "topic=demo" in p.url
             assert p.inner_text(".search-results a") == "甲新闻"
             assert p.inner_text(".search-results mark")  # the match is highlighted in the excerpt
-        finally:
-            ctx.close()
+
+
+def test_a_site_can_leave_search_to_its_portal(tmp_path):
+    from tests.sitefactory import SITE_TOML
+
+    write_site(tmp_path, BASIC, site_toml=SITE_TOML + "\n[build]\nsearch = false\n")
+    build_site(tmp_path, BuildOptions())
+    pub = tmp_path / "public"
+    assert not (pub / "search").exists() and not (pub / "pagefind").exists()
+    assert page(pub / "demo/news/a/index.html").css_first("form.search-box") is None

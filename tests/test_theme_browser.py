@@ -52,6 +52,16 @@ def served(folder: Path):
         server.server_close()
 
 
+@contextmanager
+def opened(browser, options: dict, **more):
+    """A page in a fresh browser context (own storage), closed afterwards."""
+    ctx = browser.new_context(**options, **more)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
 def jpeg(colour) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (800, 533), colour).save(buf, "JPEG")
@@ -104,9 +114,7 @@ FLOATING = """() => [...document.querySelectorAll("body *")].filter(el => {
 
 def test_elder_mode_by_url_parameter_is_remembered_large_and_has_nothing_floating(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**PHONE)
-    try:
-        page = ctx.new_page()
+    with opened(browser, PHONE) as page:
         page.goto(base + "demo/news/a/index.html?elder=1")
         assert page.evaluate("document.documentElement.classList.contains('elder')")
         smallest, where = page.evaluate(SMALLEST_TEXT)
@@ -129,15 +137,11 @@ def test_elder_mode_by_url_parameter_is_remembered_large_and_has_nothing_floatin
         assert not page.evaluate("document.documentElement.classList.contains('elder')")
         assert page.evaluate("localStorage.getItem('zhuanti-elder')") == "0"
         assert page.evaluate(SMALLEST_TEXT)[0] < 18, page.evaluate(SMALLEST_TEXT)  # the normal style again
-    finally:
-        ctx.close()
 
 
 def test_normal_mode_body_text_is_at_least_16px_on_a_phone_and_nothing_overflows(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**PHONE)
-    try:
-        page = ctx.new_page()
+    with opened(browser, PHONE) as page:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         for rel in ("index.html", "demo/index.html", "demo/news/index.html", "demo/news/a/index.html",
@@ -150,8 +154,6 @@ def test_normal_mode_body_text_is_at_least_16px_on_a_phone_and_nothing_overflows
             requests = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
             assert all(r.startswith(base) for r in requests), requests
         assert errors == []
-    finally:
-        ctx.close()
 
 
 TARGETS = """() => [...document.querySelectorAll("a, button, input, select")].filter(el => {
@@ -165,21 +167,15 @@ TARGETS = """() => [...document.querySelectorAll("a, button, input, select")].fi
 
 def test_tap_targets_are_at_least_44px_on_a_phone(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**PHONE)
-    try:
-        page = ctx.new_page()
+    with opened(browser, PHONE) as page:
         for rel in ("index.html", "demo/index.html", "demo/news/index.html", "demo/news/a/index.html"):
             page.goto(base + rel)
             assert page.evaluate(TARGETS) == [], rel
-    finally:
-        ctx.close()
 
 
 def test_lightbox_by_keyboard_and_by_swipe(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**DESKTOP)
-    try:
-        page = ctx.new_page()
+    with opened(browser, DESKTOP) as page:
         page.goto(base + "demo/news/a/index.html")
         assert page.locator(".gallery-grid .gallery-item").count() == 3
         first = page.locator("a[data-lightbox]").first
@@ -203,11 +199,7 @@ def test_lightbox_by_keyboard_and_by_swipe(chromium):
         page.keyboard.press("Escape")
         dialog.wait_for(state="hidden")
         assert page.evaluate("document.activeElement === document.querySelector('a[data-lightbox]')")
-    finally:
-        ctx.close()
-    ctx = browser.new_context(**PHONE)
-    try:
-        page = ctx.new_page()
+    with opened(browser, PHONE) as page:
         page.goto(base + "demo/news/a/index.html")
         page.locator("a[data-lightbox]").nth(1).tap()
         page.locator("dialog.lightbox").wait_for(state="visible")
@@ -218,15 +210,11 @@ def test_lightbox_by_keyboard_and_by_swipe(chromium):
             page.dispatch_event(".lightbox-stage", kind, {"clientX": x, "clientY": y, "pointerType": "touch",
                                                          "bubbles": True})
         assert page.locator(".lightbox-count").text_content() == "3 / 3"
-    finally:
-        ctx.close()
 
 
 def test_font_size_buttons_change_the_text_and_are_remembered(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**DESKTOP)
-    try:
-        page = ctx.new_page()
+    with opened(browser, DESKTOP) as page:
         page.goto(base + "demo/news/a/index.html")
         size = "parseFloat(getComputedStyle(document.querySelector('.prose')).fontSize)"
         medium = page.evaluate(size)
@@ -239,30 +227,22 @@ def test_font_size_buttons_change_the_text_and_are_remembered(chromium):
         page.goto(base + "demo/news/b/index.html")
         assert page.evaluate(size) == large
         assert page.get_by_role("button", name="大", exact=True).get_attribute("aria-pressed") == "true"
-    finally:
-        ctx.close()
 
 
 def test_the_footer_sits_at_the_bottom_of_a_short_page_with_space_above_it(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**DESKTOP)
-    try:
-        page = ctx.new_page()
+    with opened(browser, DESKTOP) as page:
         page.goto(base + "demo/policy/index.html")
         footer = page.evaluate("document.querySelector('.site-footer').getBoundingClientRect().bottom")
         assert abs(footer - 768) < 1  # no white band under it
         gap = page.evaluate("document.querySelector('.site-footer').getBoundingClientRect().top - "
                             "document.querySelector('main > :last-child').getBoundingClientRect().bottom")
         assert gap >= 24  # content never flush against the footer
-    finally:
-        ctx.close()
 
 
 def test_print_shows_the_article_only_and_reduced_motion_stops_transitions(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**DESKTOP, reduced_motion="reduce")
-    try:
-        page = ctx.new_page()
+    with opened(browser, DESKTOP, reduced_motion="reduce") as page:
         page.goto(base + "demo/news/a/index.html")
         duration = page.evaluate("getComputedStyle(document.querySelector('.gallery-link img')).transitionDuration")
         assert float(duration.rstrip("ms").rstrip("s") or 0) < 0.05
@@ -272,15 +252,11 @@ def test_print_shows_the_article_only_and_reduced_motion_stops_transitions(chrom
                               ".map(e => getComputedStyle(e).display)")
         assert set(shown) == {"none"}
         assert page.evaluate("getComputedStyle(document.querySelector('.article .prose')).display") != "none"
-    finally:
-        ctx.close()
 
 
 def test_skip_link_and_focus_ring_are_visible(chromium):
     browser, base = chromium
-    ctx = browser.new_context(**DESKTOP)
-    try:
-        page = ctx.new_page()
+    with opened(browser, DESKTOP) as page:
         page.goto(base + "demo/news/a/index.html")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip-link"
@@ -288,5 +264,3 @@ def test_skip_link_and_focus_ring_are_visible(chromium):
         page.keyboard.press("Tab")
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline == "solid"
-    finally:
-        ctx.close()

@@ -21,6 +21,13 @@ def test_a_run_of_photos_with_captions_becomes_one_grid_of_figures():
     assert out.endswith("<p>结束语。</p>") and "<h2>展出作品</h2>" in out
 
 
+def test_the_photographer_of_a_photo_is_credited_in_its_caption():
+    html = PIC.format(n=1).replace("<picture>", '<picture data-credit="王晓明">') + "\n<p>说明。</p>" + PIC.format(n=2)
+    out = str(gallery(html))
+    assert '<figcaption>说明。<span class="media-credit">摄影：王晓明</span></figcaption>' in out
+    assert out.count("media-credit") == 1
+
+
 def test_a_lone_photo_stays_as_it_is_and_text_between_photos_breaks_the_run():
     one = PIC.format(n=1) + "\n<p>说明。</p>"
     assert str(gallery(one)) == one

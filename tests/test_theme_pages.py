@@ -40,6 +40,8 @@ def test_the_cover_is_the_banner_on_every_page_of_the_topic(tmp_path):
         doc = page(pub / rel)
         banner = doc.css_first(".topic-banner.has-cover")
         assert banner is not None and banner.css_first("picture img") is not None, rel
+        img = banner.css_first("picture img")
+        assert "alt" in img.attributes and not img.attributes["alt"] and img.attributes.get("sizes") == "100vw", rel
     nav = page(pub / "demo/index.html")
     assert nav.css_first(".topic-banner h1").text() == "示范专题"
     assert not (pub / "demo/images/banner.jpg").exists()  # published as renditions only
@@ -96,6 +98,7 @@ def test_the_media_page_is_in_the_navigation_and_internal_tags_are_never_shown(t
     assert [t.text() for t in detail.css(".tags .tag")] == ["会议"]
     grid = detail.css(".gallery-grid .gallery-item a[data-lightbox]")
     assert len(grid) == 2 and grid[0].attributes["href"].endswith(".jpg")
+    assert [c.text() for c in detail.css(".gallery-item .media-credit")] == ["摄影：张三"]  # from the sidecar
     media = page(pub / "demo/media/index.html")
     assert [b.attributes.get("data-tag") or "" for b in media.css(".media-filter-tags button")] == ["", "会议"]
     assert all("竖屏" not in li.attributes["data-tags"] for li in media.css(".media-item"))

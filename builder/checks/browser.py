@@ -438,6 +438,11 @@ class BrowserSession:
         return self.probe(page)["overflow"]
 
 
+def chromium_path(chromium: str | None = None) -> str:
+    """The Chromium to drive: the one given, else ``$ZHUANTI_CHROMIUM``, else Debian's."""
+    return chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+
+
 def _require_chromium(chromium: str) -> None:
     if not Path(chromium).exists():
         raise ConfigError(
@@ -480,13 +485,14 @@ def _sync_playwright():
 
 
 @contextmanager
-def open_browser(root: Path | None = None, *, chromium: str = CHROMIUM, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+def open_browser(root: Path | None = None, *, chromium: str | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  url_prefix: str = "/") -> Iterator[BrowserSession]:
-    """Chromium plus (when ``root`` is given) a local server for ``root`` at ``url_prefix``;
-    closes both on exit.
+    """Chromium (``chromium``, else ``$ZHUANTI_CHROMIUM``, else /usr/bin/chromium) plus (when
+    ``root`` is given) a local server for ``root`` at ``url_prefix``; closes both on exit.
 
     ``with open_browser(public) as b: b.screenshot("index.html", tmp_path / "home.png")``
     """
+    chromium = chromium_path(chromium)
     _require_chromium(chromium)
     sync_playwright = _sync_playwright()
     with _serve_optional(root, url_prefix) as base_url, sync_playwright() as playwright:
@@ -608,7 +614,7 @@ class _Job:
 
 MAX_FINDING_SHOT_PAGES = 30   # pages with findings that get screenshots (the report stays a few MB)
 SHOT_MAX_WIDTH = 480          # px; wider screenshots (desktop, overflow) are scaled down
-SHOT_QUALITY = 62
+SHOT_QUALITY = 50
 ELDER_PARAM = "elder=1"
 # The theme's documented hook (docs/browser-checks.md): the page in 适老化 mode has data-elder on <html>.
 _ELDER_ACTIVE_JS = """() => { const de = document.documentElement, b = document.body;
@@ -671,7 +677,7 @@ class BrowserCheck:
         self.want_screenshots = screenshots
         self.contexts = contexts or DEFAULT_CONTEXTS
         self.elder = elder
-        self.chromium = chromium or os.environ.get("ZHUANTI_CHROMIUM") or CHROMIUM
+        self.chromium = chromium_path(chromium)
         self.timeout_ms = timeout_ms
         self.url_prefix = url_prefix
         self.stats: dict[str, float] = {}
@@ -916,7 +922,9 @@ class _Worker:
         except ZhuantiError:
             raise
         except Exception as exc:  # a broken page must not end the run
-            finding = _load_failed(job.rel, exc, self.check.timeout_ms)
+            # asyncio's TimeoutError is the whole page's budget running out; Playwright's is one load's.
+            limit_ms = budget * 1000 if isinstance(exc, TimeoutError) else self.check.timeout_ms
+            finding = _load_failed(job.rel, exc, int(limit_ms))
             await self.close()
             try:
                 await self.start()
@@ -962,14 +970,15 @@ class _Worker:
                         page_level += axe_findings(rel, axe["violations"], source,
                                                    zoom_locked=any(f.rule == "mobile.viewport" for f in page_level))
                     per_device.append((device, found))
-                    shown = found + (page_level if gi == 0 and di == 0 else [])
+                    # Notices (info) neither earn a page its pictures nor get outlined.
+                    shown = [f for f in found + (page_level if gi == 0 and di == 0 else []) if f.severity != "info"]
                     reason = check.wants_shot(job, device, shown, shot_state)
                     if reason:
                         await self._screenshot(tab, job, device, shown, reason)
             except Exception as exc:
                 # A script or <meta http-equiv=refresh> sent the tab elsewhere: what is on screen
                 # now is another page, so measuring it would blame this one.
-                if not isinstance(exc, _Navigated) and "context was destroyed" not in str(exc):
+                if "context was destroyed" not in str(exc):
                     raise
                 return [await self._redirect_finding(tab, url, rel)]
         check.by_device[rel] = {d.key: f for d, f in per_device}
@@ -1092,10 +1101,6 @@ def _axe_script() -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-class _Navigated(Exception):
-    """The page replaced itself with another one while it was being checked."""
 
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)

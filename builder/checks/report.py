@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
+from builder.checks.browser import AXE_TITLES_ZH
 from builder.i18n import current_language, tr
 
 FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",
@@ -275,6 +276,7 @@ footer{color:#888;text-align:center;padding:20px}
 .shots.tpl img{width:180px}.shots.tpl .wide img{width:240px}
 .shots.page img{width:200px}.shots.page .wide img{width:260px}
 .tpl-row h3{margin:0;padding:8px 14px 0;font-size:15px;word-break:break-all}
+.shots-link{margin:6px 14px}
 @media (max-width:600px){header,main{padding:12px}.filters input[type=search]{min-width:0;width:100%}
  .tile{min-width:0;flex:1 1 40%}.filters{position:static}.card{padding:8px}.shots{padding:8px 0}
  .tpl-row h3{padding:8px 0 0}}
@@ -542,18 +544,45 @@ def template_screenshots(shots: Sequence) -> str:
     if not by_template:
         return ""
     rows = []
-    for template, group in sorted(by_template.items()):
+    order = ("home", "nav", "column", "detail", "record", "media", "site")  # a visitor's way in, then the rest
+    for template, group in sorted(by_template.items(),
+                                  key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])):
         group.sort(key=lambda s: s.device.width)
         figures = "".join(_shot_figure(s, s.device.label) for s in group)
-        rows.append(f'<div class="tpl-row" data-template="{_e(template)}"><h3>{_e(tr("模板", "template"))} '
+        rows.append(f'<div class="tpl-row" id="tpl-{_e(template)}" data-template="{_e(template)}"><h3>{_e(tr("模板", "template"))} '
                     f'{_e(template)} · {_e(page_label(group[0].page))}</h3><div class="shots tpl">{figures}</div></div>')
     return (f"<h2>{_e(tr('各模板在不同设备上的截图', 'Each template on each device'))}</h2>"
             f'<div class="card" id="screenshots">{"".join(rows)}</div>')
 
 
 def page_screenshots(shots: Sequence, page: str) -> str:
-    """The screenshots of one page with findings (the offending elements outlined in red)."""
-    mine = sorted((s for s in shots if s.page == page), key=lambda s: s.device.width)
+    """The screenshots of one page with findings (the offending elements outlined in red); a page
+    that is its template's example points to that row instead of repeating the pictures."""
+    mine = sorted((s for s in shots if s.page == page and s.reason == "findings"), key=lambda s: s.device.width)
+    example = next((s for s in shots if s.page == page and s.reason == "template" and s.outlined), None)
+    link = ""
+    if example:
+        text = tr("截图（问题处已用红框标出）见模板 {t} 的截图", "screenshots (problems outlined) in the row of "
+                  "template {t}", t=example.template)
+        link = f'<p class="shots-link"><a href="#tpl-{_e(example.template)}">{_e(text)}</a></p>'
     if not mine:
-        return ""
-    return '<div class="shots page">' + "".join(_shot_figure(s, s.device.label) for s in mine) + "</div>"
+        return link
+    return link + '<div class="shots page">' + "".join(_shot_figure(s, s.device.label) for s in mine) + "</div>"
+
+
+# (zh, en) names of the browser pass's own rules (a11y.* keep the family name "无障碍").
+RULE_TITLES.update({
+    "mobile.overflow": ("手机上横向滚动", "sideways scrolling"),
+    "mobile.viewport": ("viewport 缺失或禁止缩放", "viewport missing or zoom locked"),
+    "mobile.image-width": ("图片比屏幕宽", "image wider than the screen"),
+    "mobile.font-size": ("文字过小", "text too small"),
+    "mobile.tap-target": ("点击区域过小", "tap target too small"),
+    "mobile.console-error": ("页面脚本出错", "script error"),
+    "mobile.elder-font-size": ("适老化模式文字过小", "small text in the elderly-friendly mode"),
+    "mobile.elder-floating": ("适老化模式有浮窗", "floating box in the elderly-friendly mode"),
+    "mobile.elder-mode": ("未检查适老化模式", "elderly-friendly mode not checked"),
+    "mobile.redirect": ("页面跳转", "page redirects"),
+    "mobile.load-failed": ("页面无法在浏览器中打开", "page failed in the browser"),
+    "mobile.pages-capped": ("浏览器检查未覆盖全部页面", "browser pass capped"),
+})
+RULE_TITLES.update({f"a11y.{rule}": (title, rule) for rule, title in AXE_TITLES_ZH.items()})

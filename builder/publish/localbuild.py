@@ -3,7 +3,6 @@ sources" warning. Nothing here rebuilds or imports the build's internals."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,13 +87,13 @@ def check_gate(cfg: SiteConfig, build: LocalBuild, force: bool) -> str:
 
 
 def newer_sources(cfg: SiteConfig, build: LocalBuild) -> list[Path]:
-    """Source files modified after the build (a hint that public/ is stale, never a refusal)."""
+    """Source files modified after the build (a hint that public/ is stale, never a refusal).
+
+    "After the build" is the manifest file's modification time: ``built_at`` can be older on
+    purpose (SOURCE_DATE_EPOCH) or newer than the file (a pinned or skewed clock). A rebuild that
+    finds nothing to change leaves the manifest as it was, so touched-but-unchanged sources are
+    still named here."""
     built = (build.public / MANIFEST_REL).stat().st_mtime
-    try:
-        stamp = dt.datetime.strptime(build.built_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
-        built = max(built, stamp)
-    except ValueError:
-        pass
     newer: list[Path] = []
 
     def walk(folder: str) -> None:

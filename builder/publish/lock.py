@@ -12,6 +12,7 @@ import time
 
 from builder.errors import PublishError
 from builder.i18n import tr
+from builder.lock import _alive  # the build lock's liveness test, shared
 from builder.publish.release import who
 
 LOCK_NAME = ".zhuanti/lock"
@@ -52,13 +53,3 @@ def held_error(content: bytes, where: str) -> PublishError:
                            h=holder, w=where),
                         hint=tr("等它结束后再运行；若确定它已中断，删除该锁文件即可",
                                 "wait for it to finish; if you are sure it died, delete that lock file"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -137,8 +137,13 @@ class S3Backend:
         if code in ("NoSuchBucket", "404"):
             return ConfigError(tr("存储桶 {b} 不存在", "bucket {b} does not exist", b=self.bucket),
                                field=f"publish.{self.label}.bucket")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return PublishError(tr("对象存储返回错误 {c}：{m}", "the object storage answered {c}: {m}", c=code,
-                               m=exc.response.get("Error", {}).get("Message", "")))
+                               m=exc.response.get("Error", {}).get("Message", "")),
+                            hint=tr("服务端故障（自建存储磁盘满或配额用尽时也这样回答）；上传阶段出错时在线内容未被替换，"
+                                    "修复后重新运行即可", "a failure of the storage service (a full disk or quota on "
+                                    "self-hosted storage answers like this); if it happened while uploading, nothing "
+                                    "live was replaced: run again once it is fixed") if status >= 500 else None)
 
     # -- primitives ----------------------------------------------------------------------------------
     def _get(self, key: str) -> bytes | None:

@@ -23,6 +23,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,8 +200,7 @@ class SshOps(FolderOps):
         return data
 
     def _fail(self, what: str, errors: str) -> PublishError:
-        transport = self.client.get_transport()
-        if transport is None or not transport.is_active():
+        if not self._alive():
             return connection_lost(self.target, errors)
         return _remote_error(what, errors, self.where)
 
@@ -340,26 +340,46 @@ class SshOps(FolderOps):
     def _upload_rsync(self, public: Path, base: str, files: list[FileEntry], transfer: Transfer) -> None:
         host = f"[{self.target.host}]" if ":" in self.target.host else self.target.host
         sizes = {f.path: f.size for f in files}
-        # Assets and HTML in two runs keep the order visible in the release folder too (rsync sorts
-        # its file list); the release goes live only at the switch anyway.
-        for batch in ([f for f in files if not f.is_html], [f for f in files if f.is_html]):
-            if not batch:
-                continue
-            cmd = ["rsync", "-8", "-p", "--chmod=D755,F644", "--files-from=-", "--from0", "--out-format=%n",
-                   "-e", shlex.join(self.ssh_command()), f"{public}/", f"{host}:{self._abs(base)}/"]
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            assert proc.stdin and proc.stdout and proc.stderr
-            proc.stdin.write(b"\0".join(f.path.encode() for f in batch))
-            proc.stdin.close()
-            for line in proc.stdout:
-                name = line.decode("utf-8", "surrogateescape").rstrip("\n")
-                if name in sizes:
-                    transfer.done(name, sizes[name])
-            errors = proc.stderr.read().decode("utf-8", "replace").strip()
-            if proc.wait() != 0:
-                if proc.returncode in (12, 30, 35, 255) and not _is_disk_full(errors):
-                    raise connection_lost(self.target, f"rsync exit {proc.returncode}: {errors}")
-                raise self._fail("rsync", errors)
+        # One run for assets and HTML: nothing in the partial release is live before the switch, so
+        # the order inside it does not matter (and rsync sorts its list anyway); a second run would
+        # cost a second SSH handshake.
+        cmd = ["rsync", "-8", "-p", "--chmod=D755,F644", "--files-from=-", "--from0", "--out-format=%n",
+               "-e", shlex.join(self.ssh_command()), f"{public}/", f"{host}:{self._abs(base)}/"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin and proc.stdout and proc.stderr
+        errors: list[bytes] = []
+        drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        drain.start()
+        proc.stdin.write(b"\0".join(f.path.encode() for f in files))
+        proc.stdin.close()
+        for line in proc.stdout:
+            name = line.decode("utf-8", "surrogateescape").rstrip("\n")
+            if name in sizes:
+                transfer.done(name, sizes[name])
+        code = proc.wait()
+        drain.join()
+        text = b"".join(errors).decode("utf-8", "replace").strip()
+        if code == 0:
+            return
+        if not _is_disk_full(text) and self._alive() and self._free_bytes(base) < sum(sizes.values()):
+            text = "No space left on device" + (f" ({text})" if text else "")
+        if _is_disk_full(text):
+            raise _remote_error("rsync", text, self.where)
+        if code in (12, 30, 35, 255) or not self._alive():  # protocol stream / timeouts / ssh itself
+            raise connection_lost(self.target, f"rsync exit {code}: {text}")
+        raise self._fail(f"rsync exit {code}", text)
+
+    def _alive(self) -> bool:
+        transport = self.client.get_transport()
+        return transport is not None and transport.is_active()
+
+    def _free_bytes(self, rel: str) -> int:
+        """Space left where ``rel`` lives (rsync does not always say why the receiver stopped)."""
+        try:
+            out = self.run(f"df -Pk {shlex.quote(self._abs(rel))} | tail -n 1").split()
+            return int(out[3]) * 1024
+        except (PublishError, IndexError, ValueError, *CONNECTION_ERRORS):
+            return 1 << 62
 
     def _upload_sftp(self, public: Path, base: str, files: list[FileEntry], transfer: Transfer) -> None:
         dest = self._abs(base)

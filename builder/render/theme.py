@@ -23,14 +23,16 @@ BANNER_VARIANTS = 4
 # A photo alone in its block (the Markdown renderer wraps it in <div class="media">), optionally
 # followed by the paragraph that describes it.
 _MEDIA_PHOTO = re.compile(
-    r'<div class="media">\s*(?P<pic><picture>.*?</picture>)\s*</div>'
+    r'<div class="media">\s*(?P<pic><picture\b[^>]*>.*?</picture>)\s*</div>'
     r'(?:\s*<p>(?P<cap>(?:(?!</p>|<picture|<video).)*)</p>)?', re.S)
 _MEDIA_VIDEO = re.compile(r'<div class="media">\s*(?P<video><video\b[^>]*>.*?</video>)\s*</div>', re.S)
 _IMG_SRCSET = re.compile(r'<img\b[^>]*\bsrcset="([^"]*)"')
 _IMG_SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]*)"')
 _IMG_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"')
 _ARIA_LABEL = re.compile(r'<video\b[^>]*\baria-label="([^"]*)"')
+_CREDIT = re.compile(r'<picture\b[^>]*\bdata-credit="([^"]*)"')
 _TAGS = re.compile(r"<[^>]+>")
+_IMG_ALT_ATTR = re.compile(r' alt="[^"]*"')
 _SIZES = re.compile(r'sizes="[^"]*"')
 # Grid cells are at most ~300 px wide: a phone's full width, else one cell.
 GRID_SIZES = "(max-width: 600px) 100vw, 320px"
@@ -70,6 +72,9 @@ def _figure(m: re.Match) -> str:
     text = caption or title
     plain = _TAGS.sub("", caption) if caption else ""
     label = escape(Markup(title).unescape() or Markup(plain).unescape())
+    credit = _CREDIT.search(picture)
+    if credit:
+        text = f'{text}<span class="media-credit">摄影：{credit.group(1)}</span>'
     figcaption = f"<figcaption>{text}</figcaption>" if text else ""
     picture = _SIZES.sub(f'sizes="{GRID_SIZES}"', picture)
     return (f'<figure class="gallery-item"><a class="gallery-link" href="{_largest(picture)}" data-lightbox '
@@ -150,8 +155,12 @@ def cover_html(renderer: Any, topic: Any, page: Any, page_url: str, recorded: di
     media = renderer.media_html
     if media is not None and rel in renderer.media_sources:
         recorded["media:" + rel] = media.key(rel)
-        html = media(rel, "", page_url)
+        entry = (getattr(media, "entries", None) or {}).get(rel)
+        # The banner spans the window and is the first thing seen: full-width sizes, loaded at once.
+        html = entry.page_html("", page_url, sizes="100vw") if entry is not None else media(rel, "", page_url)
         if html:
+            # Decorative next to the topic's title: no alt text (the media step falls back to the sidecar's title).
+            html = _IMG_ALT_ATTR.sub(' alt=""', html.replace(' loading="lazy"', ' fetchpriority="high"'), count=1)
             return Markup(html)
     if rel in renderer.assets:
         return Markup(f'<img src="{escape(url_to(renderer.assets[rel]))}" alt="">')

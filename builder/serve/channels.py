@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from urllib.parse import urlsplit
 
 import tornado.web
 import tornado.websocket
@@ -69,6 +70,13 @@ def _since(handler: tornado.web.RequestHandler) -> int:
 class SocketChannel(tornado.websocket.WebSocketHandler):
     def initialize(self, hub: Hub) -> None:
         self.hub = hub
+
+    def check_origin(self, origin: str) -> bool:
+        """Only pages of this preview may listen (another site's page in the same browser may not);
+        behind a proxy the page's host arrives as X-Forwarded-Host."""
+        host = urlsplit(origin).netloc.lower()
+        allowed = {self.request.host.lower(), self.request.headers.get("X-Forwarded-Host", "").lower()}
+        return bool(host) and host in allowed
 
     def open(self) -> None:
         self.send(self.hub.hello())

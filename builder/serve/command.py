@@ -108,7 +108,7 @@ def serve_command(args) -> int:
                    "warning: the preview is open to the network (--host {h}). It shows drafts and unpublished "
                    "pages: use it on a trusted network only.", h=args.host))
     sockets = bind(args.host, args.port)
-    session = PreviewSession(args.root, cfg)
+    session = PreviewSession(args.root, cfg)  # the first build takes the site's lock (SiteLocked: exit 1)
     session.reload_url = reload_url
     try:
         ui.say(tr("首次构建预览…", "first build of the preview…"))

@@ -24,14 +24,16 @@ from builder.checks.words import WordMatcher
 from builder.config import SiteConfig, load_site_config
 from builder.errors import BuildFailed, ZhuantiError
 from builder.i18n import tr
+from builder.lock import SiteLocked
 from builder.manifest import MANIFEST_REL
+from builder.search import INDEX_FOLDER
 
 PREVIEW_DIR = "preview"  # under .zhuanti-cache/: never public/
 CLIENT_PATH = "_zhuanti/"  # the reload channel and client script, under the served root
 OVERLAY_ID = "zhuanti-overlay"
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
-# Outputs every build rewrites that no page shows: a change there reloads nobody.
-_BOOKKEEPING = ("sitemap.xml", ".zhuanti/")
+# Outputs that no open page shows (rewritten by most builds): a change there reloads nobody.
+_BOOKKEEPING = ("sitemap.xml", ".zhuanti/", INDEX_FOLDER + "/")
 MAX_LISTED = 500  # changed outputs named in a reload message; beyond this every page reloads
 
 
@@ -96,8 +98,9 @@ class PreviewSession:
 
     # ---- rebuilding ------------------------------------------------------------------------
     def rebuild(self, changed: set[Path] | None = None) -> Outcome:
-        """Bring the preview up to date after ``changed`` (None: the first build). Never raises:
-        a failure becomes the overlay and the last good pages stay served."""
+        """Bring the preview up to date after ``changed`` (None: the first build). A failure becomes
+        the overlay and the last good pages stay served; only ``SiteLocked`` (another build or serve
+        holds the site, which can happen on the first build only) is raised."""
         with self._build_lock:
             t0 = time.perf_counter()
             before = self.outcome
@@ -105,6 +108,8 @@ class PreviewSession:
             report: BuildReport | None = None
             try:
                 report = self.engine.build(changed)
+            except SiteLocked:
+                raise  # another build or serve has the site: nothing to preview (only the first build)
             except ZhuantiError as exc:
                 problems = [self.problem(e) for e in _flatten(exc)]
             except Exception as exc:  # noqa: BLE001 - a bug in a build must not end the preview
@@ -135,8 +140,9 @@ class PreviewSession:
                 assets = any(not c.endswith((".html", ".htm")) for c in shown)
                 # After a failure every open page may be stale; a stylesheet or photo may show on any
                 # page; a removed page breaks links elsewhere: all reload. Otherwise only changed pages.
+                removed = any(not r.startswith(_BOOKKEEPING) for r in report.removed)
                 outcome = Outcome(version, ok=True, changed=shown, problems=warnings,
-                                  reload_all=not before.ok or assets or bool(report.removed))
+                                  reload_all=not before.ok or assets or removed)
             outcome.seconds = time.perf_counter() - t0
             outcome.overlay = overlay_html(outcome.problems)
             self.outcome = outcome
@@ -159,7 +165,7 @@ class PreviewSession:
         """What looks unfinished in the files just saved: an empty page, and the build's warnings about them."""
         out = []
         for path in sorted(changed):
-            if path.suffix == ".md" and path.is_file() and not path.read_text(encoding="utf-8", errors="replace").strip():
+            if path.suffix == ".md" and not _text(path).strip() and path.is_file():
                 out.append(Problem(tr("文件是空的：页面没有标题和正文。如果还在保存，请稍候；否则请写入内容。",
                                       "the file is empty: the page has no title and no text. If it is still "
                                       "being saved, wait a moment; otherwise write its content."),
@@ -241,6 +247,14 @@ class PreviewSession:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _text(path: Path) -> str:
+    """A file's text, or "…" when it cannot be read (gone again, a folder): not an empty page."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "…"
 
 
 def _flatten(exc: ZhuantiError) -> list[ZhuantiError]:

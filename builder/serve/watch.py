@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -89,7 +90,10 @@ class Watcher(threading.Thread):
                 if self.stop_event.is_set():
                     break
                 if batch:
-                    self.on_change({Path(p) for _change, p in batch})
+                    try:
+                        self.on_change({Path(p) for _change, p in batch})
+                    except Exception:  # noqa: BLE001 - one bad batch must not stop the watching
+                        ui.error(traceback.format_exc())
         except Exception as exc:  # noqa: BLE001 - the preview keeps serving; say why it stopped watching
             ui.error(tr("无法继续监视文件变化：{e}。请重新启动 zhuanti serve。",
                         "cannot watch for changes any more: {e}. Restart zhuanti serve.", e=exc))
