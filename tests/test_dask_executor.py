@@ -43,10 +43,13 @@ def probe(path: Path) -> dict:
         return {"streams": streams, "duration": round((c.duration or 0) / av.time_base, 3)}
 
 
+SKIP_DIRS = {".zhuanti", "pagefind"}  # the manifest names its build; the search index names its files by hash
+
+
 def compare_outputs(a: Path, b: Path) -> int:
     """Every published file of ``a`` is in ``b`` and the same (videos: same streams, size, length)."""
-    files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and ".zhuanti" not in p.parts)
-    files_b = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and ".zhuanti" not in p.parts)
+    files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and not SKIP_DIRS & set(p.parts))
+    files_b = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and not SKIP_DIRS & set(p.parts))
     assert files_a == files_b
     media = 0
     for rel in files_a:
