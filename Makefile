@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/python site_src/tools/make_sample_media.py
 	$(BIN)/zhuanti build
 	$(BIN)/zhuanti check
-	@echo "Output: $(CURDIR)/public/index.html"
+	@echo "Output: $(CURDIR)/public/  — to see it with working links, run: $(BIN)/zhuanti serve  (then open http://127.0.0.1:8000/)"
 
 # System packages the real-part tests use (browser, SSH server). Installed when run as root;
 # otherwise the tests that need them report what is missing.
