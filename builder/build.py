@@ -205,6 +205,7 @@ class Builder:
         templates, markdown = self.engine.warm(self.cfg, inputs)
         renderer = PageRenderer(site, media_html=media_html, minify=self.opts.minify, preview=self.opts.preview,
                                 templates=templates, markdown=markdown, now=self.now)
+        renderer.check_mobile_prefix()
         resolver = Resolver(site, renderer, self.options_key, inputs.digest, __version__)
         plan = self.step("plan", self.plan, renderer, resolver, previous, media_files, inputs)
         sitemap = self.sitemap(renderer)
@@ -474,7 +475,9 @@ class Builder:
                 self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search")
             plan.removed.extend(p for p in old if p != SEARCH_URL + "index.html" or page is None)
             return
-        pages = sorted((p, s) for p, (s, _) in self.files.items() if p.endswith(".html"))
+        mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
+        pages = sorted((p, s) for p, (s, _) in self.files.items()  # mobile copies are not indexed twice
+                       if p.endswith(".html") and not (mobile and p.startswith(mobile)))
         ident = _h(["search", pages, self.cfg.base_url])
         if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
             for r in old.values():
@@ -504,7 +507,7 @@ class Builder:
     def sitemap(self, renderer: PageRenderer) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for out in sorted(j.output for j in renderer.jobs()):
+        for out in sorted(j.output for j in renderer.jobs() if not j.variant):  # canonical URLs only
             url = absolute(self.cfg.base_url, out[: -len("index.html")])
             page = renderer.by_url.get(out[: -len("index.html")])
             lastmod = f"<lastmod>{day(page.date)}</lastmod>" if page and page.date else ""

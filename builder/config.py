@@ -102,6 +102,17 @@ class BuildConfig:
 
 
 @dataclass
+class MobileConfig:
+    """[mobile]: separate mobile pages under /<prefix>/… (手机版) for portals that require them; a
+    theme may give any template a ``*.mobile.html`` variant."""
+
+    separate: bool = False
+    prefix: str = "m"
+    # the media query of the desktop page's <link rel="alternate"> pointing at its mobile page
+    max_width: int = 640
+
+
+@dataclass
 class SiteConfig:
     """site_src/site.toml."""
 
@@ -118,6 +129,7 @@ class SiteConfig:
     check: CheckConfig = field(default_factory=CheckConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
+    mobile: MobileConfig = field(default_factory=MobileConfig)
     publish: dict[str, dict] = field(default_factory=dict)
     # set by load_site_config, not read from the file
     root: Path = field(default=Path("."), metadata={"internal": True})
@@ -298,6 +310,13 @@ def load_site_config(root: Path) -> SiteConfig:
         dask_address(cfg.build.executor, path, "build.executor")
     except MediaError as exc:
         raise ConfigError(exc.message, path, field=exc.field, hint=exc.hint) from None
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", cfg.mobile.prefix):
+        raise ConfigError(tr("mobile.prefix 必须是一个由小写字母、数字和连字符组成的目录名，如 \"m\"",
+                             "mobile.prefix must be one folder name of lower-case letters, digits and hyphens, "
+                             "e.g. \"m\""), path, field="mobile.prefix")
+    if cfg.mobile.max_width < 1:
+        raise ConfigError(tr("mobile.max_width 必须大于 0", "mobile.max_width must be at least 1"), path,
+                          field="mobile.max_width")
     if cfg.build.paginate < 1:
         raise ConfigError(tr("paginate 必须大于 0", "paginate must be at least 1"), path, field="build.paginate")
     if not cfg.base_url.endswith("/"):

@@ -7,6 +7,7 @@ own fields, its template chain, the links its Markdown resolved, its media.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from markupsafe import Markup
 from builder import clock
 from builder.content.model import Column, Page, Site, Topic
 from builder.deps import Recorder, TrackedMap, col_page_count
+from builder.errors import ConfigError
+from builder.i18n import tr
 from builder.render.engines import make_renderer
 from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.templates import Templates
@@ -40,16 +43,23 @@ class Job:
     kind: str  # "page" | "list"
     url: str  # page URL, or the column's URL for "list"
     number: int = 1
+    variant: str = ""  # "": the page itself; else the folder of its separate mobile page ([mobile] prefix)
 
     @property
     def output(self) -> str:
-        if self.kind == "list" and self.number > 1:
-            return f"{self.url}page/{self.number}/index.html"
-        return self.url + "index.html"
+        base = f"{self.url}page/{self.number}/index.html" if self.kind == "list" and self.number > 1 else \
+            self.url + "index.html"
+        return f"{self.variant}/{base}" if self.variant else base
 
     @property
     def page_url(self) -> str:
         return self.output[: -len("index.html")]
+
+
+def mobile_name(template: str) -> str:
+    """``detail.html`` → ``detail.mobile.html``."""
+    stem, dot, ext = template.rpartition(".")
+    return f"{stem}.mobile.{ext}" if dot else template + ".mobile"
 
 
 def pubdate(value: dt.datetime | None) -> str:
@@ -108,13 +118,32 @@ class PageRenderer:
                               if a.media and a.source.is_relative_to(self.cfg.root)}
 
     # ---- jobs ----------------------------------------------------------------------------
+    def check_mobile_prefix(self) -> None:
+        """The mobile folder must not be a topic's or a site page's URL."""
+        prefix = self.cfg.mobile.prefix
+        if self.cfg.mobile.separate and any(p.url.split("/", 1)[0] == prefix for p in self.site.all_pages()):
+            raise ConfigError(tr("mobile.prefix “{p}” 与已有专题或页面的网址相同", "mobile.prefix '{p}' is the URL of "
+                                 "an existing topic or page", p=prefix), self.cfg.root / "site_src/site.toml",
+                              field="mobile.prefix", hint=tr("请换一个目录名，如 \"mobile\"。",
+                                                             "choose another folder name, e.g. \"mobile\"."))
+
     def jobs(self) -> list[Job]:
         out = [Job("page", p.url) for p in self.site.all_pages() if p.kind != "column"]
         for c in self.columns.values():
             out.extend(Job("list", c.url, n) for n in range(1, page_count(c) + 1))
+        if self.cfg.mobile.separate:  # every page again under /m/, for portals that keep a 手机版
+            out += [dataclasses.replace(j, variant=self.cfg.mobile.prefix) for j in out]
         return out
 
     def template_for(self, job: Job) -> tuple[str, Path | None]:
+        name, topic_dir = self._template_for(job)
+        if job.variant:  # a theme's X.mobile.html serves the mobile page, else the page's own template
+            mobile = mobile_name(name)
+            if self.templates.exists(mobile, topic_dir):
+                return mobile, topic_dir
+        return name, topic_dir
+
+    def _template_for(self, job: Job) -> tuple[str, Path | None]:
         if job.kind == "list":
             col = self.columns[job.url]
             return col.index.meta.get("template") or "column.html", self.topics[col.topic].dir
@@ -151,6 +180,8 @@ class PageRenderer:
         rec.add("s|cfg")
         name, topic_dir = self.template_for(job)
         rec.add(f"tpl|{topic_dir or ''}|{name}")
+        if job.variant:  # a mobile template added later must make the page again
+            rec.add(f"tpl|{topic_dir or ''}|{mobile_name(self._template_for(job)[0])}")
         url_to = partial(relative, job.page_url)
         warnings: list[str] = []
         # A column's intro shows on its first list page only: rendering it again on every one of
@@ -158,11 +189,19 @@ class PageRenderer:
         skip_body = page.kind == "media" or (job.kind == "list" and job.number > 1)
         content, toc = ("", "") if skip_body else self.markdown_for(page, job.page_url, rec, warnings)
         rec.add("s|pages")
+        made_by_build = page.rel_source == "site_src/site.toml"  # the search page: no mobile copy of it
         ctx = {
             "site": self.cfg, "identity": self.cfg.identity, "page": page, "topic": topic, "column": col,
             "content": Markup(content), "toc": Markup(toc), "url": url_to,
             "static": lambda p: url_to("static/" + p.lstrip("/")),
-            "canonical": absolute(self.cfg.base_url, job.page_url),
+            # a mobile page's canonical URL is its desktop page (Google's separate-URLs convention)
+            "canonical": absolute(self.cfg.base_url, job.page_url[len(job.variant) + 1:] if job.variant
+                                  else job.page_url),
+            "mobile_alternate": (absolute(self.cfg.base_url, f"{self.cfg.mobile.prefix}/{job.page_url}")
+                                 if self.cfg.mobile.separate and not job.variant and not made_by_build
+                                 else None),
+            "mobile_media": f"only screen and (max-width: {self.cfg.mobile.max_width}px)",
+            "variant": job.variant,
             "home_url": url_to(""), "breadcrumbs": self.breadcrumbs(page, topic, col, job, url_to, rec),
             "meta": self.meta_tags(page, topic, col, rec),
             "archived": page.archived or bool(topic and rec.get(topic, "archived")),
@@ -190,9 +229,9 @@ class PageRenderer:
             ctx["items"] = col.pages[start: start + col.paginate]
             ctx["pagination"] = {
                 "number": job.number, "total": total, "count": len(col.pages),
-                "prev": (url_to(Job("list", col.url, job.number - 1).page_url) if job.number > 1 else None),
-                "next": (url_to(Job("list", col.url, job.number + 1).page_url) if job.number < total else None),
-                "pages": [(n, url_to(Job("list", col.url, n).page_url)) for n in range(1, total + 1)],
+                "prev": (url_to(Job("list", col.url, job.number - 1, job.variant).page_url) if job.number > 1 else None),
+                "next": (url_to(Job("list", col.url, job.number + 1, job.variant).page_url) if job.number < total else None),
+                "pages": [(n, url_to(Job("list", col.url, n, job.variant).page_url)) for n in range(1, total + 1)],
             }
         if page.kind in ("detail", "record"):
             rec.add(f"nb|{page.url}")

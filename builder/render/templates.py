@@ -118,6 +118,15 @@ class Templates:
                 page_source, hint=tr("查找位置：{s}", "looked in: {s}", s=", ".join(self.search_path(topic_dir)))
             ) from None
 
+    def exists(self, name: str, topic_dir: Path | None) -> bool:
+        """Whether the lookup chain (topic → theme → built-in) has a template of this name."""
+        env = self.env(topic_dir)
+        try:
+            env.loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            return False
+        return True
+
     def digest(self, name: str, topic_dir: Path | None) -> str:
         """Hash of a template and everything it extends/includes/imports (every template of the
         lookup chain when a name is computed at render time)."""
