@@ -343,7 +343,10 @@ class SshOps(FolderOps):
         # One run for assets and HTML: nothing in the partial release is live before the switch, so
         # the order inside it does not matter (and rsync sorts its list anyway); a second run would
         # cost a second SSH handshake.
-        cmd = ["rsync", "-8", "-p", "--chmod=D755,F644", "--files-from=-", "--from0", "--out-format=%n",
+        # --ignore-times: every listed file differs by sha256 from the live one; rsync's own quick check
+        # (size and modification time) could skip one whose old copy has the same size and second.
+        cmd = ["rsync", "-8", "-p", "--ignore-times", "--chmod=D755,F644", "--files-from=-", "--from0",
+               "--out-format=%n",
                "-e", shlex.join(self.ssh_command()), f"{public}/", f"{host}:{self._abs(base)}/"]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin and proc.stdout and proc.stderr
