@@ -17,7 +17,7 @@ from pathlib import Path
 
 from builder.errors import ZhuantiError
 from builder.i18n import tr
-from media_pipeline.cache import _alive  # one liveness test for every lock file
+from media_pipeline.cache import pid_alive  # one liveness test for every lock file
 
 LOCK_NAME = "lock"
 
@@ -60,7 +60,7 @@ class SiteLock:
         previous = self.holder()
         pid = previous.get("pid")
         if isinstance(pid, int) and pid != os.getpid() and previous.get("host") == socket.gethostname() \
-                and not _alive(pid):
+                and not pid_alive(pid):
             self.took_over = previous
         info = {"pid": os.getpid(), "command": self.command, "host": socket.gethostname(),
                 "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}

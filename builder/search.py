@@ -11,7 +11,6 @@ lets a search stay inside one topic.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -73,35 +72,18 @@ def _index(staging: Path, out: Path) -> int:
     return sum(int(v.get("page_count", 0)) for v in languages.values())
 
 
-def _reuse_identical(public: Path, staging: Path, rel: str) -> None:
-    """An unchanged file stays the previous build's file (hard link), as the build does for pages,
-    so an incremental build touches only what changed."""
-    old, new = public / rel, staging / rel
-    try:
-        if old.is_file() and not old.is_symlink() and old.stat().st_size == new.stat().st_size \
-                and old.read_bytes() == new.read_bytes():
-            tmp = new.with_name(new.name + ".link")
-            os.link(old, tmp)
-            os.replace(tmp, new)
-    except OSError:
-        pass  # a copy is as good, only less economical
-
-
 def build_search(renderer, staging: Path, write: Callable[[str, bytes], None]) -> int:
     """Write the search page and the index of ``staging`` (the finished pages) through ``write``
     (which also lists each file in the manifest). Returns the number of pages indexed."""
     if not renderer.cfg.build.search:
         return 0
-    public = renderer.cfg.output_dir
     page = search_page(renderer)
     if page is not None:
         write(SEARCH_URL + "index.html", page)
-        _reuse_identical(public, staging, SEARCH_URL + "index.html")
     with tempfile.TemporaryDirectory(prefix=".pagefind-", dir=staging.parent) as tmp:
         out = Path(tmp) / INDEX_FOLDER
         count = _index(staging, out)
         for path in sorted(p for p in out.rglob("*") if p.is_file() and not UNUSED.match(p.name)):
             rel = f"{INDEX_FOLDER}/{path.relative_to(out).as_posix()}"
             write(rel, path.read_bytes())
-            _reuse_identical(public, staging, rel)
     return count

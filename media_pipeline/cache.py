@@ -120,7 +120,7 @@ class MediaCache:
                     old = now - d.stat().st_mtime > STALE_SECONDS
                 except OSError:
                     continue
-                if old or pid is None or not _alive(pid):
+                if old or pid is None or not pid_alive(pid):
                     shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink(missing_ok=True)
                     removed += 1
         if self.root.is_dir():
@@ -143,7 +143,8 @@ def list_files(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (the liveness test of every lock file)."""
     if pid == os.getpid():
         return True
     try:

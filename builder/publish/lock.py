@@ -12,7 +12,7 @@ import time
 
 from builder.errors import PublishError
 from builder.i18n import tr
-from builder.lock import _alive  # the build lock's liveness test, shared
+from builder.lock import pid_alive  # the build lock's liveness test, shared
 from builder.publish.release import who
 
 LOCK_NAME = ".zhuanti/lock"
@@ -34,7 +34,7 @@ def stale_reason(content: bytes, timeout: int, now: float | None = None) -> str 
     if host == socket.gethostname() and pid == os.getpid():
         # This very process: an earlier attempt failed and could not remove it (connection lost).
         return tr("本进程上次失败的发布留下的锁", "left by an earlier failed attempt of this process")
-    if host == socket.gethostname() and not _alive(pid):
+    if host == socket.gethostname() and not pid_alive(pid):
         return tr("持有锁的进程 {p} 已不存在", "the process {p} that held it is gone", p=pid)
     if now - since > timeout:
         return tr("锁已持有 {s} 秒，超过 lock_timeout = {t}", "it is {s} s old, more than lock_timeout = {t}",
