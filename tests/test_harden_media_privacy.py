@@ -19,23 +19,11 @@ from builder.build import BuildOptions, build_site
 from builder.errors import BuildFailed
 from builder.resources import builtin_theme_dir
 from media_pipeline.images import ImageParams, process_image
-from tests.sitefactory import md, write_site
+from tests.sitefactory import SITE_TOML, md, write_site
 
 REPO = Path(__file__).resolve().parents[1]
 GPS_IFD = 0x8825
-SITE = """
-title = "测试委员会专题网站"
-theme = "{theme}"
-
-[identity]
-site_code = "1100000088"
-icp = "京ICP备12345678号"
-police_record = "京公网安备 11010502000001号"
-organizer = "测试市规划和自然资源委员会"
-
-[media]
-image_widths = [40, 80]
-"""
+SITE = 'theme = "{theme}"\n' + SITE_TOML + "\n[media]\nimage_widths = [40, 80]\n"
 
 
 def gps_image(fmt: str, size=(120, 80)) -> bytes:

@@ -15,21 +15,10 @@ from media_pipeline.errors import MediaError
 from media_pipeline.ffmpeg import ffprobe_exe
 from media_pipeline.video import VideoParams, transcode
 from tests.media_samples import make_clip
-from tests.sitefactory import md, write_site
+from tests.sitefactory import SITE_TOML, md, write_site
 
 PARAMS = VideoParams(heights=(96,), preset="ultrafast")
-SITE = """
-title = "测试委员会专题网站"
-[identity]
-site_code = "1100000088"
-icp = "京ICP备12345678号"
-police_record = "京公网安备 11010502000001号"
-organizer = "测试市规划和自然资源委员会"
-[media]
-video_heights = [96]
-video_preset = "ultrafast"
-image_widths = [40]
-"""
+SITE = SITE_TOML + '\n[media]\nvideo_heights = [96]\nvideo_preset = "ultrafast"\nimage_widths = [40]\n'
 
 
 @pytest.fixture(params=["ffprobe", "pyav"])
