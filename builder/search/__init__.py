@@ -19,7 +19,7 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.content.model import Page
-from builder.search.index import DELTA, ENTRY, FOLDER, Doc, decode, decode_base, encode_base, encode_delta
+from builder.search.index import DELTA, ENTRY, FOLDER, Doc, decode, decode_base, encode_base, encode_delta, pack, unpack
 from builder.search.store import SearchStore
 from builder.search.tokens import weights
 
@@ -36,8 +36,9 @@ MAX_DELTA_BYTES = 256 * 1024
 ENTRY_REL = f"{FOLDER}/{ENTRY}"
 DELTA_REL = f"{FOLDER}/{DELTA}"
 
-# (title, topic, date, {term: weight}, digest of what the terms were made from)
-Record = tuple[str, str, str, dict[str, int], str]
+# (title, topic, date, weights as text "term weight term weight …", digest of what the terms were made
+# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~25 MB.
+Record = tuple[str, str, str, str, str]
 
 
 def search_page(renderer) -> bytes | None:
@@ -77,7 +78,7 @@ def page_record(renderer, url: str, html: str, variant: str = "") -> Record | No
     text = body.text(separator=" ")
     title, topic, date = page.title, page.topic or "", day(page.date)
     digest = hashlib.blake2b("\0".join((title, topic, date, text)).encode("utf-8"), digest_size=12).hexdigest()
-    return title, topic, date, weights(title, text), digest
+    return title, topic, date, pack(weights(title, text)), digest
 
 
 def _sha(data: bytes) -> str:
@@ -85,7 +86,7 @@ def _sha(data: bytes) -> str:
 
 
 def _doc_json(rec: Record) -> str:
-    return json.dumps(list(rec[:4]), ensure_ascii=False, sort_keys=True)
+    return json.dumps([*rec[:3], unpack(rec[3])], ensure_ascii=False)
 
 
 class SearchIndex:
@@ -128,6 +129,9 @@ class SearchIndex:
         base_id = json.loads((self.public / ENTRY_REL).read_bytes())["id"]
         data = encode_delta(base_id, dead, live)
         if len(delta) > MAX_DELTA_PAGES or len(data) > MAX_DELTA_BYTES:
+            fresh = {u: r for u, r in records.items() if r is not None}
+            if fresh.keys() >= {u for u in base if u not in delta} | live.keys():  # every page made again
+                return self._compact({u: r[:4] for u, r in fresh.items()}, {u: r[4] for u, r in fresh.items()})
             folder = self.public / FOLDER
             _, docs = decode_base(lambda rel: (folder / rel).read_bytes())
             merged = {u: d for u, d in docs if u not in delta}
