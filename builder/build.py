@@ -476,7 +476,7 @@ class Builder:
             if page is not None:
                 self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search", same_bytes=True)
                 made.add(SEARCH_URL + "index.html")
-        if self.cfg.build.search and not self.opts.preview:  # the preview shows the page, without an index
+        if self.cfg.build.search:
             mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
             records = {rel[:-len("index.html")]: rec for rel, rec in self.search_records.items()
                        if not (mobile and rel.startswith(mobile))}
@@ -500,7 +500,7 @@ class Builder:
             for rel, data in sorted(write.items()):
                 self.write_extra(sink, rel, data, previous, kind="search", same_bytes=True)
             made.update(keep, write)
-        elif not self.opts.preview:
+        else:
             self.search_index.clear()
         plan.removed.extend(sorted(old - made))
 

@@ -19,13 +19,25 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.content.model import Page
-from builder.search.index import DELTA, ENTRY, FOLDER, Doc, decode, decode_base, encode_base, encode_delta, pack, unpack
+from builder.search.index import (
+    DELTA,
+    ENTRY,
+    FOLDER,
+    Doc,
+    decode,
+    decode_base,
+    encode_base,
+    encode_delta,
+    pack,
+    unpack,
+)
 from builder.search.store import SearchStore
 from builder.search.tokens import weights
 
-__all__ = ["SEARCH_URL", "SearchIndex", "decode", "page_record", "search_page"]
+__all__ = ["INDEX_FOLDER", "SEARCH_URL", "SearchIndex", "decode", "page_record", "search_page"]
 
 SEARCH_URL = "search/"
+INDEX_FOLDER = FOLDER
 SEARCH_TEMPLATE = "search.html"
 MARKER = "data-search-body"  # the theme marks what is indexed; data-search-ignore inside it is left out
 # Compaction bound: past 64 pages (changed, added or removed) or 256 KB of delta.json, the delta is
@@ -61,9 +73,9 @@ def search_page(renderer) -> bytes | None:
 
 def page_record(renderer, url: str, html: str, variant: str = "") -> Record | None:
     """The search record of the page at ``url`` rendered as ``html`` (in the render worker), or None
-    when it is not indexed: search off, the preview, a mobile copy, a page the theme does not mark
-    (drafts, list pages after the first), a page not yet published."""
-    if variant or renderer.preview or not renderer.cfg.build.search or MARKER not in html:
+    when it is not indexed: search off, a mobile copy, a page the theme does not mark (drafts, list
+    pages after the first), a page not yet published (the preview shows it with a badge)."""
+    if variant or not renderer.cfg.build.search or MARKER not in html:
         return None
     from builder.render.pages import day, preview_badge
 
