@@ -12,6 +12,7 @@ import pytest
 
 import builder.search
 from builder.build import BuildOptions, build_site
+from builder.errors import BuildFailed
 from builder.search import decode
 from builder.search.index import FOLDER, encode_base, fnv1a
 from builder.search.tokens import tokens, weights
@@ -167,6 +168,30 @@ def test_past_the_bound_the_delta_is_compacted_into_the_clean_builds_base(site, 
     assert found(docs, "第三页") == {"demo/news/c/"}
     manifest = json.loads((site / "public/.zhuanti/manifest.json").read_text(encoding="utf-8"))
     assert {f["path"] for f in manifest["files"] if f["path"].startswith(FOLDER)} == set(index_files(site / "public"))
+
+
+def test_a_site_wide_change_past_the_bound_is_compacted_from_the_pages_just_made(site, monkeypatch, tmp_path_factory):
+    monkeypatch.setattr(builder.search, "MAX_DELTA_PAGES", 1)
+    toml = site / "site_src/site.toml"  # the organizer is every detail page's 来源, inside <main>
+    toml.write_text(toml.read_text(encoding="utf-8").replace("测试市规划和自然资源委员会", "测试市园林绿化局"),
+                    encoding="utf-8")
+    build_site(site, BuildOptions())
+    docs, files = clean_index(site, tmp_path_factory.mktemp("ref"))
+    assert index_files(site / "public") == files
+    assert "demo/news/a/" in found(docs, "园林绿化局")
+
+
+def test_a_failed_build_leaves_the_index_of_the_pages_served(site, tmp_path_factory):
+    (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"), encoding="utf-8")
+    (site / "topics/demo/news/b.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    with pytest.raises(BuildFailed):
+        build_site(site, BuildOptions())
+    assert found(index_of(site / "public"), "城市绿道") == set()  # public/ and its index: the last build
+    (site / "topics/demo/news/b.md").write_text(md("乙新闻", "乙的正文。", date="2026-01-02"), encoding="utf-8")
+    build_site(site, BuildOptions())
+    docs = index_of(site / "public")
+    assert found(docs, "城市绿道") == {"demo/news/a/"}
+    assert docs == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
 
 
 def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(site, tmp_path_factory):
