@@ -139,3 +139,21 @@ def test_a_duplicate_in_a_large_csv_names_both_rows(tmp_path):
         build_site(tmp_path, BuildOptions(jobs=1))
     (err,) = info.value.errors
     assert err.row == 3002 and err.field == "处罚决定书文号" and "第 2 行" in err.message
+
+
+def test_list_pages_link_a_window_of_pages_not_every_page(tmp_path):
+    from builder.render.pages import page_window
+
+    assert page_window(1, 10) == list(range(1, 11))
+    assert page_window(1, 40) == [1, 2, 3, 4, None, 40]
+    assert page_window(20, 40) == [1, None, 17, 18, 19, 20, 21, 22, 23, None, 40]
+    assert page_window(39, 40) == [1, None, 36, 37, 38, 39, 40]
+    write_site(tmp_path, {"topics/sgs/index.md": "---\ntitle: 双公示\n---\n", "topics/sgs/cf/_index.md": INDEX,
+                          "topics/sgs/cf/r.csv": csv_bytes(2000)})
+    build_site(tmp_path, BuildOptions(jobs=1))
+    nav = page(tmp_path / "public/sgs/cf/page/20/index.html").css_first("nav.pagination")
+    links = [(a.text(), a.attributes["href"]) for a in nav.css("a:not([rel])")]
+    assert links == [("1", "../../"), ("17", "../17/"), ("18", "../18/"), ("19", "../19/"), ("21", "../21/"),
+                     ("22", "../22/"), ("23", "../23/"), ("40", "../40/")]
+    assert nav.css_first("span[aria-current]").text() == "20" and len(nav.css("span.gap")) == 2
+    assert nav.css_first("a[rel=next]").attributes["href"] == "../21/"
