@@ -1,4 +1,5 @@
-"""Data columns at scale: a CSV is read as a stream and its records are packed (issue 11).
+"""Scale (issue 11): data columns read as a stream with packed records, list pages that link a
+window of pages, and a column index that lists thousands of pages in one Markdown list.
 
 Memory is measured with tracemalloc (allocations, not wall-clock time): reading a CSV must not
 hold the whole file, its lines or a list of rows at once, and what the records keep per row must
@@ -157,3 +158,16 @@ def test_list_pages_link_a_window_of_pages_not_every_page(tmp_path):
                      ("22", "../22/"), ("23", "../23/"), ("40", "../40/")]
     assert nav.css_first("span[aria-current]").text() == "20" and len(nav.css("span.gap")) == 2
     assert nav.css_first("a[rel=next]").attributes["href"] == "../21/"
+
+
+def test_a_markdown_list_of_5000_links_builds_but_1001_brackets_in_one_item_still_fail(tmp_path):
+    from builder.render.markdown import guard
+
+    items = "".join(f"- [文件{i}](https://www.example.gov.cn/{i}/) 2024-01-01\n" for i in range(5000))
+    guard("本专题共 5000 篇。\n\n" + items, None)  # was refused: 5,000 "[" in one paragraph
+    with pytest.raises(ContentError) as info:
+        guard("第一段\n\n- 甲\n- " + "[" * 1001 + "\n", tmp_path / "bad.md")
+    assert info.value.line == 4 and "“[”" in info.value.message
+    with pytest.raises(ContentError) as info:
+        guard("第一段\n" + "[ \n" * 1001, tmp_path / "bad.md")  # one paragraph over lines: unchanged
+    assert info.value.line == 1
