@@ -41,10 +41,19 @@ HERE = Path(__file__).resolve().parent
 CHILD = """
 import json, os, resource, sys
 from pathlib import Path
-from builder.build import BuildOptions, build_site
+from builder import build
 jobs = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
-report = build_site(Path(sys.argv[1]), BuildOptions(jobs=jobs))
-print(json.dumps({"timings": report.timings, "pages_written": report.pages_written,
+memory = {}  # step -> (RSS of the main process after it, its peak RSS so far), MB
+step = build.Builder.step
+def measured(self, name, fn, *args, **kwargs):
+    try:
+        return step(self, name, fn, *args, **kwargs)
+    finally:
+        rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        memory[name] = [round(rss), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]
+build.Builder.step = measured
+report = build.build_site(Path(sys.argv[1]), build.BuildOptions(jobs=jobs))
+print(json.dumps({"timings": report.timings, "memory_mb": memory, "pages_written": report.pages_written,
                   "files_written": report.files_written, "warnings": len(report.warnings),
                   "main_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -100,6 +109,7 @@ def cold_build(run, root: Path, jobs: int | None, log: Path) -> dict:
     cache = root / ".zhuanti-cache"
     return {"wall_s": sample.seconds, "cpu_s": sample.cpu_s, "peak_tree_mb": sample.peak_mb,
             "peak_main_mb": child["main_maxrss_mb"], "timings_s": child["timings"],
+            "main_rss_after_step_mb": child.get("memory_mb", {}),
             "pages_written": child["pages_written"], "output_files": files, "output_mb": size / 1e6,
             "state_mb": file_mb(cache / "build-state.sqlite"), "sources_mb": file_mb(cache / "sources.sqlite"),
             "manifest_mb": file_mb(root / "public/.zhuanti/manifest.json"),
@@ -131,8 +141,11 @@ def print_series(title: str, unit: str, rows: list[tuple[int, dict]]) -> None:
         print(f"{n:>9} {pages:>8} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {cpu_pp:>9.2f} {cpu_pp / base[0]:>5.2f} "
               f"{mem:>8.0f} {r['peak_main_mb']:>8.0f} {kb_pp:>6.1f} {kb_pp / base[1]:>5.2f} {r['state_mb']:>9.1f} "
               f"{r['manifest_mb']:>9.1f} {r['output_mb']:>8.0f}")
-    print("  steps (wall s): " + "; ".join(
-        f"{n}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["timings_s"].items() if v >= 0.05) for n, r in rows))
+    for n, r in rows:
+        mem = r.get("main_rss_after_step_mb", {})
+        print(f"  {n}: " + ", ".join(f"{k} {v:.1f} s" + (f" ({mem[k][0]}/{mem[k][1]} MB)" if k in mem else "")
+                                     for k, v in r["timings_s"].items() if v >= 0.05 or k in mem))
+    print("  (steps: wall time, and the main process's RSS after the step / its peak so far)")
 
 
 def main() -> None:
