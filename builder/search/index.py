@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
+from itertools import accumulate
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -149,13 +150,13 @@ def decode_base(read: Callable[[str], bytes]) -> tuple[str, list[tuple[str, Doc]
         for term, flat in json.loads(read(f"t/{i}-{name}.json")).items():
             if fnv1a(term) % entry["shards"] != i:
                 raise SearchIndexError(f"term {term!r} in shard {i}")
-            doc = 0
-            for j in range(0, len(flat), 2):
-                doc = flat[j] if j == 0 else doc + flat[j]
-                if term.startswith("#"):
+            ids = accumulate(flat[0::2])
+            if term.startswith("#"):
+                for doc in ids:
                     topics[doc] = term[1:]
-                else:
-                    terms[doc][term] = flat[j + 1]
+            else:
+                for doc, weight in zip(ids, flat[1::2], strict=True):
+                    terms[doc][term] = weight
     docs = []
     for i, (url, title, topic, date) in enumerate(meta):
         if topics[i] != topic:
