@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
-from itertools import accumulate
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 
 FOLDER = "search-index"
 ENTRY = "index.json"
