@@ -27,6 +27,7 @@ SITE = {
     "topics/other/index.md": md("另一专题", "另一专题也建设了口袋公园。"),
     "topics/other/news/_index.md": md("动态", column_type="其他"),
     "topics/other/news/x.md": md("另一条", "文字。", date="2026-01-02"),
+    "topics/other/news/y.md": md("英文条目", "本条提到 ZhuanTi 平台与5G基站。", date="2026-01-01"),
 }
 
 
@@ -250,6 +251,9 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
         # scoped to one topic: the header box of a topic page sends topic=<slug>
         status, titles = search(browser, base, "q=口袋公园&topic=demo")
         assert "甲新闻" in titles and "另一专题" not in titles and "示范专题" in status
+        # Latin words and digits, whatever their case or width (the query is tokenized as pages are)
+        status, titles = search(browser, base, "q=ｚｈｕａｎｔｉ 5g基站")
+        assert titles == ["英文条目"]
         # the draft's words are nowhere in the index
         status, titles = search(browser, base, "q=绿道贯通")
         assert titles == [] and "没有找到" in status
