@@ -160,7 +160,7 @@ class Builder:
         self.read: dict[str, set[str]] = {}  # output → the keys it read
         self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
         self.search_records: dict[str, tuple | None] = {}  # rendered output → its search record
-        self.search_index = SearchIndex(self.state.path.with_suffix(".search.sqlite"), self.public)
+        self.search_index = SearchIndex(self.state, self.public)
         self.now = options.now or clock.now(cfg.timezone)
         self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 

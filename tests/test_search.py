@@ -6,6 +6,7 @@ deleted pages and later list pages are never found."""
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import builder.search
 from builder.build import BuildOptions, build_site
 from builder.errors import BuildFailed
 from builder.search import decode
-from builder.search.index import FOLDER, encode_base, fnv1a
+from builder.search.index import FOLDER, SearchIndexError, encode_base, encode_delta, fnv1a
 from builder.search.tokens import tokens, weights
 from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_theme_browser import CHROMIUM, DESKTOP, opened, served
@@ -196,7 +197,8 @@ def test_a_failed_build_leaves_the_index_of_the_pages_served(site, tmp_path_fact
 
 
 def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(site, tmp_path_factory):
-    (site / ".zhuanti-cache/build-state.search.sqlite").unlink()
+    with sqlite3.connect(site / ".zhuanti-cache/build-state.sqlite") as db:  # what the index was made of
+        db.execute("DELETE FROM search_base")
     (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"), encoding="utf-8")
     build_site(site, BuildOptions())
     assert found(index_of(site / "public"), "城市绿道") == {"demo/news/a/"}
@@ -205,6 +207,19 @@ def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(sit
     (site / "topics/other/news/x.md").write_text(md("另一条", "改过的文字。", date="2026-01-02"), encoding="utf-8")
     build_site(site, BuildOptions())
     assert index_of(site / "public") == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
+
+
+def test_the_decoder_refuses_what_a_browser_would_show_twice():
+    base = encode_base({"a/": ("甲", "", "", {"口袋": 1})})
+    files = {p[len(FOLDER) + 1:]: b for p, b in base.files.items()}
+    files["delta.json"] = encode_delta(base.base_id, [], {"a/": ("甲", "", "", {"公园": 1})})
+    with pytest.raises(SearchIndexError, match="not dead"):
+        decode(files.__getitem__)
+    files["delta.json"] = encode_delta(base.base_id, [0], {"a/": ("甲", "", "", {"公园": 1})})
+    assert decode(files.__getitem__) == {"a/": ("甲", "", "", {"公园": 1})}
+    files["delta.json"] = encode_delta("another", [0], {})
+    with pytest.raises(SearchIndexError, match="belongs to base"):
+        decode(files.__getitem__)
 
 
 def test_an_empty_index_still_decodes():

@@ -105,11 +105,11 @@ class SearchIndex:
     """The index of one output folder, updated by each build (``update``) and remembered after
     the build committed (``save``)."""
 
-    def __init__(self, store_path: Path, public: Path) -> None:
-        self.store = SearchStore(store_path)
+    def __init__(self, state, public: Path) -> None:
+        """``state``: the build state (``builder.state.BuildState``) of the output folder ``public``."""
+        self.store = SearchStore(state)
         self.public = public
         self.pending: tuple | None = None
-        self.compacted = False
 
     def update(self, records: dict[str, Record | None], full: bool, valid: Callable[[str, str], bool],
                others: Callable[[], dict[str, Record | None]]) -> tuple[dict[str, bytes], set[str]]:
@@ -119,11 +119,15 @@ class SearchIndex:
         did not render (read back from the output folder: only when the index must be made anew
         without a usable previous one). Returns (index files to write, index files kept as they are)."""
         files = {} if full else self.store.files()
-        if not files or ENTRY_REL not in files or not all(valid(rel, sha) for rel, sha in files.items()):
+        usable = bool(files) and ENTRY_REL in files and all(valid(rel, sha) for rel, sha in files.items())
+        if usable:
+            entry = json.loads((self.public / ENTRY_REL).read_bytes())
+            base = self.store.base()
+            usable = len(base) == entry["docs"]  # the record of the base is whole
+        if not usable:
             every = {**({} if full else others()), **records}
             return self._compact({u: r[:4] for u, r in every.items() if r is not None},
                                  {u: r[4] for u, r in every.items() if r is not None})
-        base = self.store.base()
         delta = self.store.delta()
         for url, rec in records.items():
             old = base.get(url)
@@ -138,8 +142,7 @@ class SearchIndex:
                 delta[url] = (rec[4], _doc_json(rec))
         live: dict[str, Doc] = {u: tuple(json.loads(doc)) for u, (d, doc) in delta.items() if d is not None}
         dead = [base[u][0] for u in delta if u in base]
-        base_id = json.loads((self.public / ENTRY_REL).read_bytes())["id"]
-        data = encode_delta(base_id, dead, live)
+        data = encode_delta(entry["id"], dead, live)
         if len(delta) > MAX_DELTA_PAGES or len(data) > MAX_DELTA_BYTES:
             fresh = {u: r for u, r in records.items() if r is not None}
             if fresh.keys() >= {u for u in base if u not in delta} | live.keys():  # every page made again
@@ -159,16 +162,13 @@ class SearchIndex:
         base = encode_base(docs)
         self.pending = ({rel: _sha(data) for rel, data in base.files.items()},
                         {u: (i, digests[u]) for u, i in base.ids.items()}, {})
-        self.compacted = True
         return base.files, set()
 
     def save(self) -> None:
         """Remember the index as written (after the build committed its output)."""
         if self.pending is not None:
             self.store.save(*self.pending)
-        self.store.close()
 
     def clear(self) -> None:
         """No index any more (``[build] search = false``)."""
         self.store.clear()
-        self.store.close()

@@ -167,7 +167,8 @@ def decode_base(read: Callable[[str], bytes]) -> tuple[str, list[tuple[str, Doc]
 
 def decode(read: Callable[[str], bytes]) -> dict[str, Doc]:
     """The documents a browser searches: the base without its dead documents, plus the delta's
-    (the delta wins). ``read(rel)``: a file under ``search-index/``."""
+    (a changed page is dead in the base and whole in the delta). ``read(rel)``: a file under
+    ``search-index/``. Raises ``SearchIndexError`` where the files do not fit together."""
     base_id, docs = decode_base(read)
     delta = json.loads(read(DELTA))
     if delta["base"] != base_id:
@@ -175,5 +176,7 @@ def decode(read: Callable[[str], bytes]) -> dict[str, Doc]:
     dead = set(delta["dead"])
     out = {url: doc for i, (url, doc) in enumerate(docs) if i not in dead}
     for url, title, topic, date, terms in delta["docs"]:
+        if url in out:  # the browser would show both: the base's stale page and the delta's
+            raise SearchIndexError(f"{url} is in the delta but its base document is not dead")
         out[url] = (title, topic, date, terms)
     return out
