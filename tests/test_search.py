@@ -93,7 +93,7 @@ def test_tokens_are_bigrams_lone_characters_and_lower_cased_words():
     assert tokens("口袋公园") == ["口袋", "袋公", "公园"]
     assert tokens("税，5G基站 ＡＢＣ１２３ Hello") == ["基站", "税", "5g", "abc123", "hello"]
     assert weights("公园", "公园，公园") == {"公园": 2 + 5}  # the title counts five times
-    assert len(tokens("x" * 100)[0]) == 32
+    assert tokens("x" * 70) == ["x" * 32, "x" * 32, "x" * 6]
     # published FNV-1a test vectors (search.js computes the same)
     assert fnv1a("a") == 0xE40C292C and fnv1a("foobar") == 0xBF9CF968 and fnv1a("") == 0x811C9DC5
 

@@ -36,15 +36,17 @@ Doc = tuple[str, str, str, dict[str, int] | str]
 
 
 def pack(terms: dict[str, int]) -> str:
-    """``{"口袋": 2, "5g": 1}`` → ``"口袋 2 5g 1"`` (tokens never hold a space)."""
-    return " ".join(f"{t} {w}" for t, w in terms.items())
+    """``{"口袋": 2, "5g": 1}`` → ``"口袋 5g\t2 1"`` (tokens never hold a space or a tab)."""
+    return " ".join(terms) + "\t" + " ".join(map(str, terms.values()))
 
 
 def unpack(text: str | dict[str, int]) -> dict[str, int]:
     if isinstance(text, dict):
         return text
-    items = text.split(" ") if text else []
-    return dict(zip(items[0::2], map(int, items[1::2]), strict=True))
+    terms, _, counts = text.partition("\t")
+    if not terms:
+        return {}
+    return dict(zip(terms.split(" "), map(int, counts.split(" ")), strict=True))
 
 
 def fnv1a(term: str) -> int:

@@ -13,9 +13,9 @@ const siteRoot = new URL(form.dataset.root, window.location.href);
 
 const CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
 const BIGRAM = new RegExp("(?=([" + CJK + "]{2}))", "g");
-const SINGLE = new RegExp("(?<![" + CJK + "])[" + CJK + "](?![" + CJK + "])|[a-z0-9]+", "g");
-const RUN = new RegExp("[" + CJK + "]+|[a-z0-9]+", "g");
 const MAX_WORD = 32;
+const SINGLE = new RegExp("(?<![" + CJK + "])[" + CJK + "](?![" + CJK + "])|[a-z0-9]{1," + MAX_WORD + "}", "g");
+const RUN = new RegExp("[" + CJK + "]+|[a-z0-9]+", "g");
 const K1 = 1.2;
 const PAGE = 20;
 
@@ -29,7 +29,7 @@ function normalize(text) {
 function tokens(text) {
   const t = normalize(text);
   const found = [...t.matchAll(BIGRAM)].map((m) => m[1]).concat(t.match(SINGLE) || []);
-  return [...new Set(found.map((x) => x.slice(0, MAX_WORD)))];
+  return [...new Set(found)];
 }
 
 function fnv1a(term) {
