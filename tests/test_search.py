@@ -153,6 +153,18 @@ def test_a_deleted_page_and_a_page_turned_into_a_draft_are_no_longer_found(site,
     assert "demo/news/a/" in found(index_of(site / "public"), "重新开放")
 
 
+def test_drafts_and_future_pages_built_for_a_preview_are_not_indexed(site):
+    (site / "topics/demo/news/a.md").write_text(
+        md("甲新闻", "口袋公园的草稿。", date="2026-01-03", draft="true"), encoding="utf-8")
+    (site / "topics/demo/news/later.md").write_text(md("以后的新闻", "定时发布的智慧驿站。", date="2099-01-01"),
+                                                    encoding="utf-8")
+    build_site(site, BuildOptions(drafts=True, future=True))  # both built (rendered), neither indexed
+    assert (site / "public/demo/news/a/index.html").is_file() and (site / "public/demo/news/later/index.html").is_file()
+    docs = index_of(site / "public")
+    assert "demo/news/a/" not in docs and "demo/news/later/" not in docs
+    assert found(docs, "口袋公园") == {"other/"}
+
+
 def test_past_the_bound_the_delta_is_compacted_into_the_clean_builds_base(site, monkeypatch, tmp_path_factory):
     monkeypatch.setattr(builder.search, "MAX_DELTA_PAGES", 2)
     for name, title, date in [("a", "甲新闻", "2026-01-03"), ("b", "乙新闻", "2026-01-02")]:
