@@ -208,6 +208,24 @@ def test_a_failed_build_leaves_the_index_of_the_pages_served(site, tmp_path_fact
     assert docs == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
 
 
+def test_a_build_killed_after_its_commit_leaves_no_wrong_index(site, monkeypatch, tmp_path_factory):
+    def killed(self):
+        raise KeyboardInterrupt  # after the output was committed, before anything was recorded
+
+    with monkeypatch.context() as m:
+        m.setattr(builder.search.SearchIndex, "save", killed)
+        (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"),
+                                                    encoding="utf-8")
+        with pytest.raises(KeyboardInterrupt):
+            build_site(site, BuildOptions())
+    assert found(index_of(site / "public"), "城市绿道") == {"demo/news/a/"}  # public/ is the new build
+    (site / "topics/demo/news/b.md").write_text(md("乙新闻", "乙的新正文。", date="2026-01-02"), encoding="utf-8")
+    build_site(site, BuildOptions())  # the record disagrees with public/: the index is made anew
+    docs = index_of(site / "public")
+    assert found(docs, "城市绿道") == {"demo/news/a/"} and found(docs, "新正文") == {"demo/news/b/"}
+    assert docs == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
+
+
 def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(site, tmp_path_factory):
     with sqlite3.connect(site / ".zhuanti-cache/build-state.sqlite") as db:  # what the index was made of
         db.execute("DELETE FROM search_base")
