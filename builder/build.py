@@ -25,7 +25,7 @@ from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
 from builder.content.loader import LoadOptions, load_site, theme_dir
 from builder.content.model import Site
-from builder.deps import Resolver
+from builder.deps import Resolver, covering_keys
 from builder.engine_sources import Inputs, SourceCache
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
@@ -656,7 +656,7 @@ class Engine:
         wanted = {k[len("source:"):] for k in keys if k.startswith("source:")}
         if wanted and site is not None:
             expanded += [f"p|{p.url}|*" for p in site.all_pages() if p.rel_source in wanted]
-        return state.outputs_for(expanded)
+        return state.outputs_for(covering_keys(site, expanded))
 
     def close(self) -> None:
         if self._sources is not None and self._sources.dirty:
