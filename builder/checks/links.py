@@ -468,15 +468,13 @@ class LinkCheck:
                           "screen)"))
 
     def _classify(self, written: str) -> Classified:
-        """classify(), remembered for links that mean the same on every page (root-relative, absolute)."""
-        if written.startswith(("/", "http:", "https:", "HTTP")):
-            c = self._classified.get(written)
-            if c is None:
-                if len(self._classified) >= MEMO_SIZE:
-                    self._classified.clear()
-                c = self._classified[written] = classify(written, self.origin)
-            return c
-        return classify(written, self.origin)
+        """classify(), remembered: it depends on the written link alone, not on the page."""
+        c = self._classified.get(written)
+        if c is None:
+            if len(self._classified) >= MEMO_SIZE:
+                self._classified.clear()
+            c = self._classified[written] = classify(written, self.origin)
+        return c
 
     def _review_domain(self, run: _PageRun, link: Link, c) -> None:
         """link.external-domain, once per URL and page."""
@@ -501,12 +499,15 @@ class LinkCheck:
         rel = run.doc.rel
         absolute = bool(c.parts.scheme) or c.url.startswith("//")
         path = c.parts.path
-        key = (run.folder if not absolute and not path.startswith("/") else "", path, absolute)
+        base_dir = run.folder if not absolute and not path.startswith("/") else ""
+        if base_dir and path.startswith("../"):
+            base_dir, path = _climb(base_dir, path)
+        key = (base_dir, path, absolute)
         target = self._resolved.get(key, _UNSET) if path or absolute else _UNSET  # "" is the page itself
         if target is _UNSET:
             if len(self._resolved) >= MEMO_SIZE:
                 self._resolved.clear()
-            target = self._resolved[key] = self._resolve(c.parts, rel, run.folder, absolute)
+            target = self._resolved[key] = self._resolve(path, rel, base_dir, absolute)
         if target is None:
             return  # a root-relative link outside the published tree: not ours to check
         if target.target is None:
@@ -559,8 +560,8 @@ class LinkCheck:
         host = self.origin.host or PLACEHOLDER_HOST
         return _join(f"https://{host}{self.origin.prefix}{quote(doc.rel)}", href)
 
-    def _resolve(self, parts, rel: str, base_dir: str, absolute: bool) -> _Lookup | None:
-        path = decode_path(parts.path)
+    def _resolve(self, path: str, rel: str, base_dir: str, absolute: bool) -> _Lookup | None:
+        path = decode_path(path)
         if absolute and not path:
             path = "/"
         if not path:
@@ -584,6 +585,22 @@ class LinkCheck:
         if norm == ".." or norm.startswith("../"):
             return _Lookup(None, tr("链接指向检查目录之外", "the link leads outside the checked folder"))
         return self._lookup(unicodedata.normalize("NFC", norm), want_dir)
+
+
+def _climb(folder: str, path: str) -> tuple[str, str]:
+    """``(folder, path)`` with the leading ``../`` of ``path`` applied to ``folder``, when that changes
+    nothing in how the two join (so links from pages of one folder share a memo entry): the rest of
+    the path has no ``.``/``..``/empty segment and no ``%`` (decoding could make one). Else unchanged."""
+    up = 0
+    rest = path
+    while rest.startswith("../"):
+        rest = rest[3:]
+        up += 1
+    parts = folder.split("/")
+    if up > len(parts) or "%" in rest or "//" in rest or "/./" in rest or "/../" in rest or rest in (".", "..") \
+            or rest.startswith(("./", "/")) or rest.endswith(("/.", "/..")):
+        return folder, path
+    return "/".join(parts[:len(parts) - up]), rest or "./"
 
 
 def _checkable_fragment(fragment: str) -> bool:
