@@ -140,3 +140,8 @@ def test_quirks_mode_pages_are_not_given_what_standards_pages_matched(tmp_path):
     check = HiddenLinkCheck(SITE)
     found = [len(list(check.page(HtmlDoc.load(tmp_path, tmp_path / name)))) for name in ("a.html", "b.html")]
     assert found == [0, 1]
+
+
+def test_blank_link_characters_are_those_of_the_pattern():
+    every = "".join(map(chr, range(0x110000)))
+    assert sorted(links._BLANK_CHARS) == sorted(c for c in every if links._BLANK.fullmatch(c))

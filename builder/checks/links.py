@@ -29,21 +29,22 @@ INDEX_NAMES = ("index.html", "index.htm", "index.shtml", "default.html", "defaul
 HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".ofd",
                        ".zip", ".rar", ".7z", ".txt", ".csv")
-_SELECTOR = ("a[href],area[href],img,source,video,audio,track[src],link[href],script[src],iframe[src],"
-             "frame[src],object[data],embed[src],form[action],input[src],meta[http-equiv],style")
-# Queried apart: an element matching two groups of one selector is yielded twice by lexbor.
+# Queried on its own: an element matching two groups of one selector is yielded twice by lexbor.
 _STYLED = "[style],[background]"
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
                       re.IGNORECASE)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"]*)""", re.IGNORECASE)
 _BLANK = re.compile(r"[\s\u00a0\u3000\u200b-\u200d\u2060\ufeff]+")
+# The same characters as _BLANK (\s is str.isspace), for str.strip; a test holds the two together.
+_BLANK_CHARS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
 _LINK_REL_SKIP = frozenset({"preconnect", "dns-prefetch"})
 _LINK_REL_SUBRESOURCE = frozenset({"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
                                    "apple-touch-icon", "prefetch"})
 # Tags whose http:// URL the browser fetches into the page itself (mixed content).
 _SUBRESOURCE_TAGS = frozenset({"img", "source", "video", "audio", "track", "script", "iframe", "frame",
                                "object", "embed", "input", "style", "form"})
-# The attribute each remaining tag of _SELECTOR names its target in, and the target's type.
+# The attribute each remaining tag (of base.QUERIED_TAGS) names its target in, and the target's type.
 _SRC_ATTR = {"track": ("src", "media"), "script": ("src", "script"), "iframe": ("src", "frame"),
              "frame": ("src", "frame"), "object": ("data", "resource"), "embed": ("src", "resource"),
              "form": ("action", "form"), "input": ("src", "image")}
@@ -115,8 +116,7 @@ def extract_links(doc: HtmlDoc) -> list[Link]:
     document order, then those in style and background attributes."""
     out: list[Link] = []
     add = out.append
-    for node in doc.tree.css(_SELECTOR):
-        tag = node.tag
+    for tag, node in doc.elements():  # every element a reference can be written in
         if tag == "a" or tag == "area":
             href = node.attrs.get("href")
             if href is not None:
@@ -295,7 +295,7 @@ def shown(url: str) -> str:
 
 def is_blank_link(node) -> bool:
     """An <a> a reader (and a screen reader) sees no name for: no text, title, aria-label or img alt."""
-    if _BLANK.sub("", node.text(deep=True) or ""):
+    if (node.text(deep=True) or "").strip(_BLANK_CHARS):  # what _BLANK removes, in one C call
         return False
     attrs = node.attributes
     if (attrs.get("title") or "").strip() or (attrs.get("aria-label") or "").strip() or attrs.get("aria-labelledby"):
@@ -405,7 +405,7 @@ class LinkCheck:
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
         run = _PageRun(doc, Locator(doc), self.sources.get(doc.rel), self._base_url(doc))
-        plans, https = self._plans, self.https_pages
+        plans, https, resolved = self._plans, self.https_pages, self._resolved
         for link in extract_links(doc):
             written = link.raw.strip()
             if link.tag == "a" and is_blank_link(link.node):
@@ -422,6 +422,17 @@ class LinkCheck:
                         plans.clear()
                     plan = plans[written] = _Plan(classify(written, self.origin))
             kind = plan.kind
+            if kind == "internal" and not plan.http and not plan.checkable:
+                # The usual link: once its target was found from this folder, nothing more to do.
+                if plan.absolute or plan.rooted:
+                    key = ("", plan.path, plan.absolute)
+                elif 0 < plan.up < len(run.ancestors):
+                    key = (run.ancestors[plan.up], plan.rest, False)
+                else:
+                    key = (run.folder, plan.path, False)
+                target = resolved.get(key) if key[1] or key[2] else None
+                if target is not None and target.target is not None:
+                    continue
             if kind == "skip":
                 continue
             c = plan.c
@@ -447,7 +458,7 @@ class LinkCheck:
     def _images(self, run: _PageRun) -> None:
         """An <img> that shows nothing (``src=""``, or no src/srcset and no <picture> source for a
         narrow or a wide screen) is ``link.broken``; one without ``alt`` is ``a11y.img-alt``."""
-        for node in run.doc.tree.css("img"):
+        for node in run.doc.elements("img"):
             attrs = node.attributes
             link = Link("img", "src", 'src=""' if attrs.get("src") == "" else attrs.get("src") or "<img", "image", node)
             if "alt" not in attrs:
