@@ -14,8 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -40,7 +38,7 @@ from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, day, make_templates
 from builder.render.urls import absolute
 from builder.resources import builtin_theme_dir
-from builder.search import SEARCH_URL, build_search, search_page
+from builder.search import SEARCH_URL, SearchIndex, page_record, search_page
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
@@ -100,7 +98,8 @@ def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bo
 
 
 def _render_jobs(jobs: list[Job]) -> list[tuple]:
-    """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings) or (output, error)."""
+    """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings, search record)
+    or (output, error)."""
     renderer: PageRenderer = _worker["renderer"]
     staging: Path = _worker["staging"]
     out = []
@@ -114,8 +113,9 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
         target = staging / job.output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        record = page_record(renderer, job.page_url, html, job.variant)  # site search (builder/search)
         out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, sorted(keys),
-                    warnings))
+                    warnings, record))
     return out
 
 
@@ -159,6 +159,8 @@ class Builder:
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
         self.read: dict[str, set[str]] = {}  # output → the keys it read
         self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
+        self.search_records: dict[str, tuple | None] = {}  # rendered output → its search record
+        self.search_index = SearchIndex(self.state.path.with_suffix(".search.sqlite"), self.public)
         self.now = options.now or clock.now(cfg.timezone)
         self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 
@@ -220,6 +222,7 @@ class Builder:
             self.write_extra(sink, MANIFEST_REL, manifest, previous, identity)
             complete = not previous
             self.step("commit", sink.commit, plan.removed, complete)
+            self.search_index.save()
         except BaseException:
             sink.abort()
             raise
@@ -428,7 +431,7 @@ class Builder:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
                 continue
-            output, sha, size, mtime_ns, keys, warnings = item
+            output, sha, size, mtime_ns, keys, warnings, self.search_records[item[0]] = item
             self.report.warnings.extend(warnings)
             self.read[output] = set(keys)
             self.files[output] = (sha, size)
@@ -464,45 +467,42 @@ class Builder:
         self.report.written.append(rel)
 
     def search(self, renderer: PageRenderer, sink: Sink, previous: dict[str, OutputRecord], plan: Plan) -> None:
-        """The search page and index (builder/search.py) read every page: made again only when a
-        page changed, from a folder of links to this build's pages (kept and new)."""
-        old = {p: r for p, r in previous.items() if r.kind == "search"}
-        if self.opts.preview:
-            # The preview shows the search page but does not index: pagefind reads every page, which
-            # would cost seconds on each save of a large site.
+        """The search page and index (builder/search): the records of the pages rendered now update
+        the previous index (a small delta), or make it anew on a clean build."""
+        old = {p for p, r in previous.items() if r.kind == "search"}
+        made: set[str] = set()
+        if self.cfg.build.search:
             page = search_page(renderer)
             if page is not None:
-                self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search")
-            plan.removed.extend(p for p in old if p != SEARCH_URL + "index.html" or page is None)
-            return
-        mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
-        pages = sorted((p, s) for p, (s, _) in self.files.items()  # mobile copies are not indexed twice
-                       if p.endswith(".html") and not (mobile and p.startswith(mobile)))
-        ident = _h(["search", pages, self.cfg.base_url])
-        if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
-            for r in old.values():
-                self.files[r.path] = (r.sha256, r.size)
-            return
-        written = set(sink.written)
-        view = Path(tempfile.mkdtemp(prefix=".pages-", dir=sink.staging.parent))
-        try:
-            for rel, _ in pages:
-                target = view / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(sink.staging / rel if rel in written else self.public / rel, target)
+                self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search", same_bytes=True)
+                made.add(SEARCH_URL + "index.html")
+        if self.cfg.build.search and not self.opts.preview:  # the preview shows the page, without an index
+            mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
+            records = {rel[:-len("index.html")]: rec for rel, rec in self.search_records.items()
+                       if not (mobile and rel.startswith(mobile))}
+            records.update((rel[:-len("index.html")], None) for rel in plan.removed if rel.endswith("index.html"))
 
-            def write(rel: str, data: bytes) -> None:
-                if rel.endswith(".html"):  # the search page is indexed with the others
-                    (view / rel).parent.mkdir(parents=True, exist_ok=True)
-                    (view / rel).write_bytes(data)
-                self.write_extra(sink, rel, data, previous, kind="search", identity=ident, same_bytes=True)
-                made.add(rel)
+            def valid(rel: str, sha: str) -> bool:
+                rec = previous.get(rel)
+                return rec is not None and rec.sha256 == sha and self.still_ours(rec)
 
-            made: set[str] = set()
-            build_search(renderer, view, write)
-        finally:
-            shutil.rmtree(view, ignore_errors=True)
-        plan.removed.extend(p for p in old if p not in made)
+            def others() -> dict:  # pages kept from the last build, read back (no usable previous index)
+                out = {}
+                for rec in plan.keep + plan.carried:
+                    url = rec.path[:-len("index.html")]
+                    if rec.kind == "page" and url not in records and not (mobile and rec.path.startswith(mobile)):
+                        out[url] = page_record(renderer, url, (self.public / rec.path).read_text(encoding="utf-8"))
+                return out
+
+            write, keep = self.search_index.update(records, self.opts.clean or not previous, valid, others)
+            for rel in keep:
+                self.files[rel] = (previous[rel].sha256, previous[rel].size)
+            for rel, data in sorted(write.items()):
+                self.write_extra(sink, rel, data, previous, kind="search", same_bytes=True)
+            made.update(keep, write)
+        elif not self.opts.preview:
+            self.search_index.clear()
+        plan.removed.extend(sorted(old - made))
 
     def sitemap(self, renderer: PageRenderer) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',

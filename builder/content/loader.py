@@ -377,14 +377,16 @@ class Loader:
         spec = col.data
         seen: dict[str, int] = {}
         problems: list[ZhuantiError] = []
+        rel = self.rel(spec.file)  # one string shared by every record page
         for rec in source.records:
+            values = rec.values  # unpacked once per row (builder.content.data.Record)
             def fail(message: str, field: str, hint: str | None = None, rec=rec) -> None:
                 problems.append(ContentError(message, spec.file, row=rec.row, sheet=rec.sheet, field=field, hint=hint))
 
-            missing = [f for f in spec.required if not rec.values.get(f, "").strip()]
+            missing = [f for f in spec.required if not values.get(f, "").strip()]
             for f in missing:
                 fail(tr("必填字段为空", "required field is empty"), f, tr("请补全这一格。", "fill in this cell."))
-            raw_slug = rec.values.get(spec.slug_field, "")
+            raw_slug = values.get(spec.slug_field, "")
             slug = slugify(raw_slug)
             if not slug:
                 if spec.slug_field not in missing:
@@ -403,18 +405,18 @@ class Loader:
                 continue
             seen[slug] = rec.row
             date = None
-            if spec.date_field and rec.values.get(spec.date_field):
-                date = frontmatter.parse_datetime(rec.values[spec.date_field])
+            if spec.date_field and values.get(spec.date_field):
+                date = frontmatter.parse_datetime(values[spec.date_field])
                 if date is not None and not yamlsafe.date_in_range(date):
                     fail(tr("日期超出可用范围（{a}–{b} 年）：“{v}”", "date out of range (years {a}–{b}): '{v}'",
-                            a=yamlsafe.MIN_YEAR, b=yamlsafe.MAX_YEAR, v=rec.values[spec.date_field]), spec.date_field)
+                            a=yamlsafe.MIN_YEAR, b=yamlsafe.MAX_YEAR, v=values[spec.date_field]), spec.date_field)
                     continue
                 if date is None:
-                    fail(tr("日期格式不对：“{v}”", "not a date: '{v}'", v=rec.values[spec.date_field]), spec.date_field,
+                    fail(tr("日期格式不对：“{v}”", "not a date: '{v}'", v=values[spec.date_field]), spec.date_field,
                          tr("请写成 YYYY-MM-DD。", "write it as YYYY-MM-DD."))
                     continue
-            title = rec.values.get(spec.title_field, "").strip() or raw_slug
-            page = Page("record", spec.file, self.rel(spec.file), f"{col.url}{slug}/", title,
+            title = values.get(spec.title_field, "").strip() or raw_slug
+            page = Page("record", spec.file, rel, f"{col.url}{slug}/", title,
                         {"source": col.index.meta.get("source")}, topic=col.topic, column=col.name, date=date,
                         record=rec, archived=col.index.archived)
             col.pages.append(page)

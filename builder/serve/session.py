@@ -26,7 +26,7 @@ from builder.errors import BuildFailed, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLocked
 from builder.manifest import MANIFEST_REL
-from builder.search import INDEX_FOLDER
+from builder.search.index import FOLDER as INDEX_FOLDER
 
 PREVIEW_DIR = "preview"  # under .zhuanti-cache/: never public/
 CLIENT_PATH = "_zhuanti/"  # the reload channel and client script, under the served root
