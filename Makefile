@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 APT_PKGS := chromium fonts-noto-cjk openssh-server rsync ffmpeg
 
-.PHONY: run test bench bench-all bench-peers peer-packages lint clean system-packages screenshots
+.PHONY: run test bench bench-all bench-scaling bench-peers peer-packages lint clean system-packages screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,6 +55,15 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --pages $(PAGES) --repeat $(REPEAT)
+
+# Scaling table (bench/scaling.py): cold builds of the corpus at SCALE_PAGES pages and of one data
+# column at SCALE_ROWS CSV rows, CPU time and peak memory per page; corpora cached in SCALE_CORPUS
+# (~1.5 GB for 100,000 pages with their output: a folder under /tmp on a small disk).
+SCALE_PAGES ?= 1000 10000 100000
+SCALE_ROWS ?= 10000 100000
+SCALE_CORPUS ?= bench/corpus
+bench-scaling: $(BENCH_STAMP)
+	$(BIN)/python bench/scaling.py --pages $(SCALE_PAGES) --rows $(SCALE_ROWS) --corpus $(SCALE_CORPUS)
 
 # The older, narrower benchmarks too (media, checks against htmlproofer).
 bench-all: bench
