@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import partial
 from html import unescape as html_unescape
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from builder.render.markdown import MEDIA_ATTR, LinkContext
 from builder.render.payload import body_of
 from builder.render.templates import Templates
 from builder.render.theme import cover_html
-from builder.render.urls import absolute, relative
+from builder.render.urls import RelativeTo, absolute
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
 # A photo or video alone in its paragraph replaces the paragraph (a <video> inside <p> is fine, but
@@ -199,7 +198,7 @@ class PageRenderer:
         rec.add(f"tpl|{topic_dir or ''}|{name}")
         if job.variant:  # a mobile template added later must make the page again
             rec.add(f"tpl|{topic_dir or ''}|{mobile_name(self._template_for(job)[0])}")
-        url_to = partial(relative, job.page_url)
+        url_to = RelativeTo(job.page_url)
         warnings: list[str] = []
         # A column's intro shows on its first list page only: rendering it again on every one of
         # hundreds of list pages would make large columns quadratic.
