@@ -5,6 +5,7 @@ the delta and when the site is served under a URL prefix; search can stay in one
 deleted pages and later list pages are never found."""
 
 import json
+import random
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,7 +16,7 @@ import builder.search
 from builder.build import BuildOptions, build_site
 from builder.errors import BuildFailed
 from builder.search import decode
-from builder.search.index import FOLDER, SearchIndexError, encode_base, encode_delta, fnv1a
+from builder.search.index import FOLDER, SearchIndexError, compact, encode_base, encode_delta, fnv1a, pack
 from builder.search.tokens import tokens, weights
 from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_theme_browser import CHROMIUM, DESKTOP, opened, served
@@ -250,6 +251,24 @@ def test_the_decoder_refuses_what_a_browser_would_show_twice():
     files["delta.json"] = encode_delta("another", [0], {})
     with pytest.raises(SearchIndexError, match="belongs to base"):
         decode(files.__getitem__)
+
+
+def test_compaction_on_postings_writes_what_encoding_the_pages_writes():
+    rnd = random.Random(7)
+    words = ["口袋", "公园", "绿道", "5g", "税", "x", "十二"]
+
+    def doc(i: int) -> tuple:
+        return (f"页{i}", rnd.choice(["", "demo", "other"]), "2026-01-0" + str(rnd.randint(1, 9)),
+                {w: rnd.randint(1, 9) for w in rnd.sample(words, rnd.randint(1, len(words)))})
+
+    for _ in range(30):
+        docs = {f"p/{rnd.randint(0, 60)}/": doc(i) for i in range(rnd.randint(0, 40))}
+        files = {p[len(FOLDER) + 1:]: b for p, b in encode_base(docs).files.items()}
+        gone = set(rnd.sample(sorted(docs), min(len(docs), rnd.randint(0, 5))))
+        changed = {f"p/{rnd.randint(0, 80)}/": doc(i) for i in range(rnd.randint(0, 6))}
+        want = {u: d for u, d in docs.items() if u not in gone} | changed
+        got = compact(files.__getitem__, gone - changed.keys(), {u: (*d[:3], pack(d[3])) for u, d in changed.items()})
+        assert got.files == encode_base(want).files
 
 
 def test_an_empty_index_still_decodes():
