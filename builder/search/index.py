@@ -19,9 +19,9 @@ import hashlib
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 
 FOLDER = "search-index"
 ENTRY = "index.json"
@@ -42,12 +42,15 @@ def pack(terms: dict[str, int]) -> str:
 
 
 def unpack(text: str | dict[str, int]) -> dict[str, int]:
+    return text if isinstance(text, dict) else dict(pairs(text))
+
+
+def pairs(text: str | dict[str, int]) -> Iterable[tuple[str, int]]:
+    """(term, weight) of packed or unpacked weights, without making a dict."""
     if isinstance(text, dict):
-        return text
+        return text.items()
     terms, _, counts = text.partition("\t")
-    if not terms:
-        return {}
-    return dict(zip(terms.split(" "), map(int, counts.split(" ")), strict=True))
+    return zip(terms.split(" "), map(int, counts.split(" ")), strict=True) if terms else ()
 
 
 def fnv1a(term: str) -> int:
@@ -88,11 +91,8 @@ def encode_base(docs: dict[str, Doc]) -> Base:
     postings: dict[str, array] = {}
     get = postings.get
     for i, url in enumerate(urls):
-        title, topic, date, terms = docs[url]
-        terms = unpack(terms)
-        if topic:
-            terms = {**terms, "#" + topic: 1}
-        for term, weight in terms.items():
+        _title, topic, _date, terms = docs[url]
+        for term, weight in chain(pairs(terms), [("#" + topic, 1)] if topic else ()):
             found = get(term)
             if found is None:
                 postings[term] = array("I", (i, i, weight))
@@ -123,17 +123,14 @@ def compact(read: Callable[[str], bytes], gone: set[str], docs: dict[str, Doc]) 
             ids = [remap[d] for d in accumulate(flat[0::2])]
             weights = flat[1::2]
             if -1 in ids:
-                pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d >= 0]
-                if not pairs:
+                alive = [(d, w) for d, w in zip(ids, weights, strict=True) if d >= 0]
+                if not alive:
                     continue
-                ids, weights = [d for d, _ in pairs], [w for _, w in pairs]
+                ids, weights = [d for d, _ in alive], [w for _, w in alive]
             lists[term] = (ids, weights)
     for url, (_title, topic, _date, terms) in docs.items():
-        terms = unpack(terms)
-        if topic:
-            terms = {**terms, "#" + topic: 1}
         doc = new_id[url]
-        for term, weight in terms.items():
+        for term, weight in chain(pairs(terms), [("#" + topic, 1)] if topic else ()):
             ids, weights = lists.setdefault(term, ([], []))
             at = bisect_left(ids, doc)
             ids.insert(at, doc)
