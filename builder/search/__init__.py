@@ -49,8 +49,8 @@ MAX_DELTA_BYTES = 256 * 1024
 ENTRY_REL = f"{FOLDER}/{ENTRY}"
 DELTA_REL = f"{FOLDER}/{DELTA}"
 
-# (title, topic, date, weights as text "term weight term weight …", digest of what the terms were made
-# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~25 MB.
+# (title, topic, date, weights packed as text by ``index.pack``, digest of what the weights were made
+# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~40 MB.
 Record = tuple[str, str, str, str, str]
 
 
