@@ -320,7 +320,9 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
         assert titles == ["英文条目"]
         # the draft's words are nowhere in the index
         status, titles = search(browser, base, "q=绿道贯通")
-        assert titles == [] and "没有找到" in status
+        assert titles == [] and "没有找到" in status and "单个汉字" not in status
+        status, titles = search(browser, base, "q=园")  # inside a word: says how to search for it
+        assert titles == [] and "单个汉字" in status
         # the header box leads there
         with opened(browser, DESKTOP) as p:
             p.goto(base + "demo/news/index.html")
