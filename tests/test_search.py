@@ -348,5 +348,7 @@ def test_a_page_only_in_the_delta_is_found_under_a_url_prefix(site, tmp_path):
     with served(tmp_path / "www") as (browser, base):
         status, titles = search(browser, base + "zt/", "q=智慧驿站")
         assert titles == ["丁新闻"] and "找到 1 条" in status
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=demo")[1] == ["丁新闻"]
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=other")[1] == []  # the topic filter holds in the delta
         status, titles = search(browser, base + "zt/", "q=口袋公园")
         assert titles == ["另一专题"]  # the edited page's base postings are ignored
