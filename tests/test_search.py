@@ -352,3 +352,22 @@ def test_a_page_only_in_the_delta_is_found_under_a_url_prefix(site, tmp_path):
         assert search(browser, base + "zt/", "q=智慧驿站&topic=other")[1] == []  # the topic filter holds in the delta
         status, titles = search(browser, base + "zt/", "q=口袋公园")
         assert titles == ["另一专题"]  # the edited page's base postings are ignored
+
+
+@needs_chromium[0]
+@needs_chromium[1]
+def test_results_come_twenty_at_a_time_best_first(tmp_path):
+    pages = {f"topics/demo/news/n{i:02d}.md": md(f"第{i}条", "湿地保护。" * (1 + i % 3), date="2026-01-01")
+             for i in range(25)}
+    pages["topics/demo/news/top.md"] = md("湿地保护专题", "湿地保护。", date="2026-01-01")
+    write_site(tmp_path, {**BASIC, **pages})
+    build_site(tmp_path, BuildOptions())
+    with served(tmp_path / "public") as (browser, base), opened(browser, DESKTOP) as p:
+        p.goto(base + "search/?q=湿地保护")
+        p.wait_for_selector(".search-results li")
+        assert "找到 27 条" in p.inner_text("[data-search-status]")  # and the column page listing them
+        assert len(p.query_selector_all(".search-results > li")) == 20
+        assert p.inner_text(".search-results a") == "湿地保护专题"  # the title counts five times
+        p.click("[data-search-more]")
+        p.wait_for_function("document.querySelectorAll('.search-results > li').length === 27")
+        assert p.is_hidden("[data-search-more]")
