@@ -638,7 +638,11 @@ class Builder:
             "pages": pages, "columns": columns, "topics": topics,
         }
         stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = manifest_parts(data)
+        rows = {"files": _file_rows(data["files"]), "pages": _page_rows(pages)}
+        parts = manifest_parts({k: v for k, v in data.items() if rows.get(k) is None})
+        if parts is not None:
+            parts.update((k, f' "{k}": ' + ("[]" if not v else "[\n  " + ",\n  ".join(v) + "\n ]"))
+                         for k, v in rows.items() if v is not None)
         if parts is None:  # not the usual shape: the plain writer
             identity = _h(data)
             data["built_at"] = stamp
@@ -726,6 +730,31 @@ def manifest_parts(data: dict) -> dict[str, str] | None:
             return None
         parts[key] = f" {_json_str(key)}: {text}"
     return parts
+
+
+def _file_rows(files: list[dict]) -> list[str] | None:
+    """The manifest's files, as ``manifest_parts`` writes them, without looking at each value's type."""
+    s = _json_str
+    try:
+        return ['{\n   "path": ' + s(f["path"]) + ',\n   "sha256": ' + s(f["sha256"]) + ',\n   "size": '
+                + int.__repr__(f["size"]) + "\n  }" for f in files]
+    except TypeError:  # not a str or an int somewhere: the general writer
+        return None
+
+
+def _page_rows(pages: list[dict]) -> list[str] | None:
+    """The manifest's pages, as ``manifest_parts`` writes them."""
+    s = _json_str
+
+    def n(v):
+        return "null" if v is None else s(v)
+
+    try:
+        return ['{\n   "column": ' + n(p["column"]) + ',\n   "date": ' + n(p["date"]) + ',\n   "kind": ' + s(p["kind"])
+                + ',\n   "path": ' + s(p["path"]) + ',\n   "source": ' + s(p["source"]) + ',\n   "title": '
+                + s(p["title"]) + ',\n   "topic": ' + n(p["topic"]) + "\n  }" for p in pages]
+    except TypeError:
+        return None
 
 
 def join_manifest(parts: dict[str, str]) -> str:
