@@ -929,8 +929,8 @@ def build_command(args) -> int:
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
         return exc.exit_code
-    for w in report.warnings:
-        ui.warn(tr("警告：", "warning: ") + w)
+    if report.warnings:  # one print: a large site may repeat hundreds of them on every build
+        ui.warn("\n".join(tr("警告：", "warning: ") + w for w in report.warnings))
     for n in report.notes:
         ui.say(n)
     ui.summary(tr("构建完成：写入 {w} 页，复用 {r} 页，文件 {f} 个（复用 {fr}），用时 {t:.2f} 秒 → {o}",
