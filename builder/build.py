@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
@@ -605,7 +604,8 @@ class Builder:
             url = base + path if _URL_SAFE(path) else absolute(self.cfg.base_url, path)
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
-            lines.append(f"<url><loc>{xml_escape(url)}</loc>{lastmod}</url>")
+            url = url.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # xml.sax.saxutils.escape
+            lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
 
