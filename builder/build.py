@@ -173,6 +173,7 @@ class Builder:
             self.opts.drafts = self.opts.future = True
             self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
+        self.public_prefix = str(self.public) + os.sep
         self.report = BuildReport(self.public)
         self.state = engine.state_for(cfg, self.public)
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
@@ -199,7 +200,8 @@ class Builder:
         if changed is not None:  # what a file watcher saw: compare contents even if the stat looks the same
             inputs.changed.update(inputs.key(Path(p).resolve()) for p in changed)
             self.engine.sources.forget(inputs.key(Path(p).resolve()) for p in changed)
-        stats = [] if self.opts.clean else self.state.output_stats()
+        # (what a build with nothing to do checks: not read when a source changed)
+        stats = [] if self.opts.clean or inputs.changed else self.state.output_stats()
         if self.skip(meta, stats, inputs):
             # Nothing to write: the output is already this build, byte for byte (manifest included).
             self.reuse_all(stats, meta)
@@ -464,7 +466,7 @@ class Builder:
     def still_ours(self, rec: OutputRecord) -> bool:
         """The previous output is still the file we wrote (not edited or removed by hand since)."""
         try:
-            st = os.stat(os.path.join(self.public, rec.path))
+            st = os.stat(self.public_prefix + rec.path)
         except OSError:
             return False
         return st.st_size == rec.size and st.st_mtime_ns == rec.mtime_ns
@@ -597,14 +599,16 @@ class Builder:
     def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        base = self.cfg.base_url.rstrip("/") + "/"
+        def escape(text: str) -> str:  # as xml.sax.saxutils.escape
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        base = escape(self.cfg.base_url.rstrip("/") + "/")
         dates = LocalDates()
         for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
             path = out[: -len("index.html")]
-            url = base + path if _URL_SAFE(path) else absolute(self.cfg.base_url, path)
+            url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path))
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
-            url = url.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # xml.sax.saxutils.escape
             lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
@@ -735,9 +739,10 @@ def manifest_parts(data: dict) -> dict[str, str] | None:
 def _file_rows(files: list[dict]) -> list[str] | None:
     """The manifest's files, as ``manifest_parts`` writes them, without looking at each value's type."""
     s = _json_str
+    r = int.__repr__
     try:
-        return ['{\n   "path": ' + s(f["path"]) + ',\n   "sha256": ' + s(f["sha256"]) + ',\n   "size": '
-                + int.__repr__(f["size"]) + "\n  }" for f in files]
+        return [f'{{\n   "path": {s(f["path"])},\n   "sha256": {s(f["sha256"])},\n   "size": {r(f["size"])}\n  }}'
+                for f in files]
     except TypeError:  # not a str or an int somewhere: the general writer
         return None
 
@@ -750,9 +755,9 @@ def _page_rows(pages: list[dict]) -> list[str] | None:
         return "null" if v is None else s(v)
 
     try:
-        return ['{\n   "column": ' + n(p["column"]) + ',\n   "date": ' + n(p["date"]) + ',\n   "kind": ' + s(p["kind"])
-                + ',\n   "path": ' + s(p["path"]) + ',\n   "source": ' + s(p["source"]) + ',\n   "title": '
-                + s(p["title"]) + ',\n   "topic": ' + n(p["topic"]) + "\n  }" for p in pages]
+        return [f'{{\n   "column": {n(p["column"])},\n   "date": {n(p["date"])},\n   "kind": {s(p["kind"])},\n'
+                f'   "path": {s(p["path"])},\n   "source": {s(p["source"])},\n   "title": {s(p["title"])},\n'
+                f'   "topic": {n(p["topic"])}\n  }}' for p in pages]
     except TypeError:
         return None
 
