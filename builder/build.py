@@ -253,7 +253,7 @@ class Builder:
         self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site)), said),
                   outputs=self.records,
                   written=self.read, removed=plan.removed, keyvals={k: resolver.value(k) for k in keys},
-                  files=inputs.store(), full=not previous,
+                  files=inputs.store(everything=not previous), full=not previous,
                   collect=bool(plan.removed) or len(self.read) > len(previous) // 10)
         if self.read_sources:
             self.engine.sources.save()

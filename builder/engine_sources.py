@@ -148,8 +148,10 @@ class Inputs:
             self.updated[key] = fs
         return fs.digest
 
-    def store(self) -> tuple[dict[str, FileSig], list[str]]:
-        return self.updated, self.gone
+    def store(self, everything: bool = False) -> tuple[dict[str, FileSig], list[str]]:
+        """What to write into the build state: (new or changed signatures, inputs gone), or with
+        ``everything`` (a build state written anew) every signature."""
+        return (self.files, []) if everything else (self.updated, self.gone)
 
 
 class SourceCache:

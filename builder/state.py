@@ -43,9 +43,15 @@ class FileSig:
 
 
 class BuildState:
+    """The build state of one output folder. What every build reads whole (the outputs, the input
+    signatures) is also kept in memory once read, for a long-lived engine (serve): the engine holds
+    the site lock, so nothing else writes the file meanwhile."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._outputs: dict[str, OutputRecord] | None = None
+        self._files: dict[str, FileSig] | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -83,15 +89,19 @@ class BuildState:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._outputs = self._files = None
 
     # ---- reading -------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, value FROM meta"))
 
     def outputs(self) -> dict[str, OutputRecord]:
-        return {r[0]: OutputRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]) if r[6] else [], r[7])
+        if self._outputs is None:
+            self._outputs = {
+                r[0]: OutputRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]) if r[6] else [], r[7])
                 for r in self.db.execute("SELECT path, kind, sha256, size, mtime_ns, dirty, warnings, source"
                                          " FROM outputs")}
+        return dict(self._outputs)
 
     def keyvals(self, pages: Iterable[str] | None = None) -> dict[str, str]:
         """Stored key values; with ``pages`` (URLs), the page keys (``p|…``) of those pages only."""
@@ -127,8 +137,11 @@ class BuildState:
         return out
 
     def files(self) -> dict[str, FileSig]:
-        return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
+        if self._files is None:
+            self._files = {
+                r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
                 for r in self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, digest, racy FROM files")}
+        return dict(self._files)
 
     def output_stats(self) -> list[tuple[str, str, int, int, int]]:
         """(path, kind, size, mtime_ns, dirty) of every output: what a build that may have nothing
@@ -160,6 +173,8 @@ class BuildState:
         read (replacing what it read before); ``files``: (input signatures new or changed, inputs
         gone); ``full``: replace everything (a clean build); ``collect``: drop keys no output reads."""
         db = self.db
+        kept_outputs, kept_files = ({}, {}) if full else (self._outputs, self._files)
+        self._outputs = self._files = None  # (read again if the transaction fails)
         with db:
             if full:
                 for table in ("outputs", "deps", "keyvals", "files"):
@@ -179,11 +194,29 @@ class BuildState:
                 db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
             self._save_files(files)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        if kept_outputs is not None:
+            for p in removed:
+                kept_outputs.pop(p, None)
+            kept_outputs.update(outputs)
+            self._outputs = kept_outputs
+        self._files = self._files_after(kept_files, files)
 
     def save_meta(self, meta: dict[str, str], files: tuple[dict[str, FileSig], list[str]]) -> None:
+        kept, self._files = self._files, None
         with self.db:
             self._save_files(files)
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        self._files = self._files_after(kept, files)
+
+    @staticmethod
+    def _files_after(kept: dict[str, FileSig] | None, files: tuple[dict[str, FileSig], list[str]]):
+        if kept is None:
+            return None
+        upserts, gone = files
+        for p in gone:
+            kept.pop(p, None)
+        kept.update(upserts)
+        return kept
 
     def set_meta(self, key: str, value: str) -> None:
         with self.db:
