@@ -25,7 +25,7 @@ from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
 from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
-from builder.deps import Resolver
+from builder.deps import Resolver, covering_keys
 from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
@@ -180,7 +180,7 @@ class Builder:
         self.read: dict[str, set[str]] = {}  # output → the keys it read
         self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
         self.search_records: dict[str, tuple | None] = {}  # rendered output → its search record
-        self.search_index = SearchIndex(self.state.path.with_suffix(".search.sqlite"), self.public)
+        self.search_index = SearchIndex(self.state, self.public)
         self.now = options.now or clock.now(cfg.timezone)
         self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 
@@ -568,7 +568,7 @@ class Builder:
             if page is not None:
                 self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search", same_bytes=True)
                 made.add(SEARCH_URL + "index.html")
-        if self.cfg.build.search and not self.opts.preview:  # the preview shows the page, without an index
+        if self.cfg.build.search:
             mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
             records = {rel[:-len("index.html")]: rec for rel, rec in self.search_records.items()
                        if not (mobile and rel.startswith(mobile))}
@@ -592,7 +592,7 @@ class Builder:
             for rel, data in sorted(write.items()):
                 self.write_extra(sink, rel, data, previous, kind="search", same_bytes=True)
             made.update(keep, write)
-        elif not self.opts.preview:
+        else:
             self.search_index.clear()
         plan.removed.extend(sorted(old - made))
 
@@ -889,7 +889,7 @@ class Engine:
         wanted = {k[len("source:"):] for k in keys if k.startswith("source:")}
         if wanted and site is not None:
             expanded += [f"p|{p.url}|*" for p in site.all_pages() if p.rel_source in wanted]
-        return state.outputs_for(expanded)
+        return state.outputs_for(covering_keys(site, expanded))
 
     def close(self) -> None:
         if self._sources is not None and self._sources.dirty:

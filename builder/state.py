@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.deps import LINK_KINDS
+
 SCHEMA = 4
 
 
@@ -129,7 +131,7 @@ class BuildState:
             ranges += [(f"p|{url}|", f"p|{url}}}"), (f"badge|{url}", f"badge|{url}")]
         for url in columns:
             ranges += [(f"c|{url}|", f"c|{url}}}"), (f"nb|{url}", f"nb|{url}{top}"), (f"jobs|{url}", f"jobs|{url}")]
-        for which in ("links", "excl", "asset", "msrc"):
+        for which in LINK_KINDS:
             ranges += [(f"l|{which}|{src}", f"l|{which}|{src}") for src in sources]
             ranges += [(f"l|{which}|{d}/", f"l|{which}|{d}/{top}") for d in folders]
         for lo, hi in ranges:

@@ -98,7 +98,11 @@ def test_which_selectors_depend_on_ancestors_only(selector, attrs):
     ("a", "../"), ("a", "../.x/..y"), ("a/b", "x/y"),
 ])
 def test_climbing_a_relative_link_joins_as_before(folder, path):
-    base, rest = links._climb(folder, path)
+    up, rest = links._climbing(path)
+    above = links.ancestors(folder)
+    base = above[up] if up and up < len(above) else folder
+    if base == folder:
+        rest = path
     assert rest  # "" would mean "this page"
     assert posixpath.normpath(posixpath.join(base, rest)) == posixpath.normpath(posixpath.join(folder, path))
     assert rest.endswith("/") == path.endswith("/")
@@ -136,3 +140,8 @@ def test_quirks_mode_pages_are_not_given_what_standards_pages_matched(tmp_path):
     check = HiddenLinkCheck(SITE)
     found = [len(list(check.page(HtmlDoc.load(tmp_path, tmp_path / name)))) for name in ("a.html", "b.html")]
     assert found == [0, 1]
+
+
+def test_blank_link_characters_are_those_of_the_pattern():
+    every = "".join(map(chr, range(0x110000)))
+    assert sorted(links._BLANK_CHARS) == sorted(c for c in every if links._BLANK.fullmatch(c))

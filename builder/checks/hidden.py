@@ -626,14 +626,13 @@ class HiddenLinkCheck:
         self._classified: dict[str, Classified] = {}
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
-        tree = doc.tree
         findings: list[Finding] = []
         candidates = self._candidates(doc)
         locator = Locator(doc)
         if candidates:
             findings.extend(self._hidden_links(doc, candidates, locator))
         if "<script" in doc.html or "<SCRIPT" in doc.html:
-            for node in tree.css("script"):
+            for node in doc.elements("script"):
                 if node.attributes.get("src"):
                     continue
                 finding = self._script(doc, node.text() or "")
@@ -658,10 +657,10 @@ class HiddenLinkCheck:
     def _candidates(self, doc: HtmlDoc) -> list[_Candidate]:
         out = []
         # every off-site URL has "//" (http://, https://, //host): let the CSS engine skip the rest
-        for node in doc.tree.css('a[href*="//"],area[href*="//"],iframe[src*="//"]'):
+        for node in doc.elements("a", "area", "iframe"):
             tag = node.tag
             raw = node.attrs.get("src" if tag == "iframe" else "href") or ""
-            if not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            if "//" not in raw or not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
                 continue
             c = self._classify(raw)
             parts = c.parts
@@ -676,7 +675,7 @@ class HiddenLinkCheck:
         """Rules of the page's <style> elements and local stylesheets, in document order; whether
         every stylesheet could be read; and their index. Pages of one template share the result."""
         sources: list[object] = []
-        for node in doc.tree.css("style,link[rel]"):
+        for node in doc.elements("style", "link"):  # a link without rel is no stylesheet
             attrs = node.attributes
             if attrs.get("media") and not _media_applies(attrs["media"]):
                 continue
