@@ -21,6 +21,8 @@ from pathlib import Path
 from builder.deps import LINK_KINDS
 
 SCHEMA = 4
+BULK = 1000  # a save of this many outputs or more is a bulk save (a larger page cache)
+BULK_CACHE_KIB = 65536
 
 
 @dataclass
@@ -177,25 +179,35 @@ class BuildState:
         db = self.db
         kept_outputs, kept_files = ({}, {}) if full else (self._outputs, self._files)
         self._outputs = self._files = None  # (read again if the transaction fails)
-        with db:
-            if full:
-                for table in ("outputs", "deps", "keyvals", "files"):
-                    db.execute(f"DELETE FROM {table}")
-            removed = list(removed)
-            db.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in removed])
-            db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in removed])
-            if not full:
-                db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in written])
-            db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
-                             json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
-                            for r in outputs.values()])
-            db.executemany("INSERT INTO deps VALUES (?, ?)", [(k, p) for p, keys in written.items() for k in keys])
-            db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
-            if collect:
-                db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
-            self._save_files(files)
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        bulk = full or len(written) > BULK
+        if bulk:  # the B-trees of a whole site's dependencies do not fit the default 2 MB page cache
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            with db:
+                if full:
+                    for table in ("outputs", "deps", "keyvals", "files"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute("DROP INDEX IF EXISTS deps_path")  # made again once every row is in: one sort
+                removed = list(removed)
+                db.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in removed])
+                db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in removed])
+                if not full:
+                    db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in written])
+                db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
+                                 json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
+                                for r in outputs.values()])
+                db.executemany("INSERT INTO deps VALUES (?, ?)", [(k, p) for p, keys in written.items() for k in keys])
+                if full:
+                    db.execute("CREATE INDEX IF NOT EXISTS deps_path ON deps (path)")
+                db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
+                if collect:
+                    db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
+                self._save_files(files)
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        finally:
+            if bulk:
+                db.execute("PRAGMA cache_size = -2000")  # SQLite's default: the memory goes back
         if kept_outputs is not None:
             for p in removed:
                 kept_outputs.pop(p, None)
