@@ -32,6 +32,7 @@ from builder.state import FileSig
 RACY_NS = 1_000_000_000
 SOURCES_SCHEMA = "1"
 SNAPSHOT_SCHEMA = 1
+FREEZE_BYTES = 4 << 20  # a loaded site this large (a few thousand pages) is frozen out of the collector
 
 
 def scan(roots: list[Path], site_root: Path) -> tuple[dict[str, tuple], int]:
@@ -313,8 +314,10 @@ def load_snapshot(path: Path, ident: str, header: tuple) -> object | None:
         return None
     finally:
         # … and none later either: they live as long as the engine (a collection would walk them all
-        # again; freed by reference counting, which is unaffected). Once per engine and output.
-        gc.freeze()
+        # again; freed by reference counting, which is unaffected). Once per engine and output, and
+        # only for a large site (a small one gains nothing: its cycles stay collectable).
+        if len(data) > FREEZE_BYTES:
+            gc.freeze()
         if enabled:
             gc.enable()
     return value if (schema, found, head) == (SNAPSHOT_SCHEMA, ident, header) else None
