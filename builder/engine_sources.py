@@ -288,6 +288,8 @@ def save_snapshot(path: Path, header: tuple, value: object) -> str | None:
     when it cannot be written: the next run loads the whole site)."""
     ident = secrets.token_hex(8)
     buf = io.BytesIO()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a killed run's (the caller holds the site lock)
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump((SNAPSHOT_SCHEMA, ident, header, value))
