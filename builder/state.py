@@ -197,7 +197,7 @@ class BuildState:
                                [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
                                  json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
                                 for r in outputs.values()])
-                db.executemany("INSERT INTO deps VALUES (?, ?)", [(k, p) for p, keys in written.items() for k in keys])
+                db.executemany("INSERT INTO deps VALUES (?, ?)", ((k, p) for p, keys in written.items() for k in keys))
                 if full:
                     db.execute("CREATE INDEX IF NOT EXISTS deps_path ON deps (path)")
                 db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
