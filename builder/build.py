@@ -26,7 +26,7 @@ from builder.config import SiteConfig, load_site_config
 from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
 from builder.deps import Resolver, covering_keys
-from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot
+from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot, settle
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
@@ -304,6 +304,7 @@ class Builder:
         loaded = loader.walk()
         site = loader.finish(loaded)
         self.kept = engine.keep_site(self.state, KeptSite(loaded, header))
+        settle(len(loaded.times))
         return site
 
     def loader_changes(self, inputs: Inputs, loaded: Loaded) -> set[str] | None:

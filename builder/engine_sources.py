@@ -323,3 +323,15 @@ def load_snapshot(path: Path, ident: str, header: tuple) -> object | None:
         if enabled:
             gc.enable()
     return value if (schema, found, head) == (SNAPSHOT_SCHEMA, ident, header) else None
+
+
+def settle(objects: int) -> None:
+    """After loading a large site (``objects``: about how many pages): collect what is garbage now,
+    then move every live object out of the collector's sight (``gc.freeze``). The loaded site lives
+    until the next full load; without this every later collection of a long-lived engine walks its
+    hundreds of thousands of objects again (a second per save on 10,000 pages). Frozen objects are
+    still freed by reference counting; the site's objects form no cycles."""
+    if objects * 1000 > FREEZE_BYTES:
+        gc.unfreeze()  # what the last freeze kept and is garbage now (a replaced template environment)
+        gc.collect()
+        gc.freeze()
