@@ -192,7 +192,8 @@ def engine_steps(root: Path, repeat: int) -> None:
             finally:
                 target.write_text(original, encoding="utf-8")
             steps = " ".join(f"{k} {v * 1000:.0f}" for k, v in report.timings.items())
-            how = "site patched" if report.patched is not None else "site loaded whole"
+            how = ("nothing to do" if "load" not in report.timings else
+                   "site patched" if report.patched is not None else "site loaded whole")
             print(f"  {name:<9} {total:6.2f} s wall, {cpu:5.2f} s CPU ({report.pages_written} written, {how}; "
                   f"ms: {steps}; {load_text()})", flush=True)
         build_site(root, BuildOptions())  # back in step with the sources (untimed)
