@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -851,14 +852,17 @@ class Engine:
         """Write the loaded sites that changed much since they were last written (or never were),
         for the next run."""
         for path, kept in self._kept.items():
-            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER:
-                continue
+            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER or kept.pending:
+                continue  # (pending: pages that failed to load are missing from it)
             state = self._states.get(path)
             if state is None:
                 continue
             ident = save_snapshot(snapshot_path(state), kept.header, kept.loaded)
-            kept.ident, kept.since, kept.pending = ident, set(), set()
-            state.set_meta("site", kept.info())
+            kept.ident, kept.since = ident, set()
+            try:
+                state.set_meta("site", kept.info())
+            except sqlite3.Error:
+                pass  # (a cache: the next run loads the site whole)
 
     @property
     def sources(self) -> SourceCache:
