@@ -613,6 +613,7 @@ class _Candidate:
     url: str
     host: str
     kind: str  # "a" or "iframe"
+    carriers: list = field(default_factory=list)  # _colour_carriers(node)
 
 
 class HiddenLinkCheck:
@@ -742,7 +743,8 @@ class HiddenLinkCheck:
                 nodes.setdefault(node.mem_id, node)
                 node = node.parent
             # descendants of a link can carry its text colour (<a><font color=…>)
-            for inner in cand.node.css("font[color],[style]"):
+            cand.carriers = _colour_carriers(cand.node)
+            for inner in cand.carriers:
                 nodes.setdefault(inner.mem_id, inner)
             chains.append(chain)
         rules, complete, index = self._rules(doc)
@@ -786,7 +788,7 @@ class HiddenLinkCheck:
             text = anchor.text(deep=True) or ""
             if _ZERO_WIDTH.search(text):
                 return tr("链接文字中含有零宽字符", "zero-width characters in the link text"), anchor
-            same = _same_colour(anchor, chain, styles)
+            same = _same_colour(anchor, chain, styles, cand.carriers)
             if same:
                 return same, anchor
         return None
@@ -950,10 +952,18 @@ def _marquee(node, decls: dict[str, str]) -> tuple[str, bool] | None:
     return None
 
 
-def _same_colour(anchor, chain: list, styles: _PageStyles) -> str | None:
-    """Text coloured like its background (white on white …)."""
+def _colour_carriers(node) -> list:
+    """``node`` and its descendants that can set a text colour: ``font[color]``, ``[style]``."""
+    child = node.child
+    if child is None or (child.tag == "-text" and child.next is None):  # the usual link: text only
+        return [node] if "style" in node.attributes or (node.tag == "font" and "color" in node.attributes) else []
+    return node.css("font[color],[style]")
+
+
+def _same_colour(anchor, chain: list, styles: _PageStyles, carriers: list) -> str | None:
+    """Text coloured like its background (white on white …); ``carriers``: ``_colour_carriers(anchor)``."""
     color = None
-    for inner in anchor.css("font[color],[style]"):
+    for inner in carriers:
         if inner.mem_id != anchor.mem_id and "color" in styles.of(inner):
             color = parse_color(styles.of(inner)["color"])
             break
