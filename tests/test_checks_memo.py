@@ -173,3 +173,21 @@ def test_plain_text_report_is_what_rich_prints(monkeypatch):
     fast = report.render_text(result, color=False, width=100)
     monkeypatch.setattr(report, "_RICH_REWRITES", re.compile(""))  # every line through rich
     assert fast == report.render_text(result, color=False, width=100)
+
+
+def test_stylesheets_found_from_every_depth_as_before(tmp_path, monkeypatch):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "s.css").write_text(".x a { display: none } body { background: #fff }", encoding="utf-8")
+    pages = {"a/p.html": "../css/s.css", "a/b/p.html": "../../css/s.css", "a/b/q.html": "../css/s.css",
+             "a/b/r.html": "/css/s.css", "a/b/c/p.html": "../../../css/s.css", "a/b/c/q.html": "../../../../css/s.css",
+             "a/b/c/r.html": "../../%2E%2E/css/s.css", "p.html": "css/s.css"}
+    for rel, href in pages.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<!doctype html><link rel="stylesheet" href="{href}"><div class="x"><a href="{BAD}">x</a>'
+                        f'</div><p><a href="{BAD}" style="color:#fff">y</a></p>', encoding="utf-8")
+    shared = HiddenLinkCheck(SITE)
+    remembered = [list(shared.page(HtmlDoc.load(tmp_path, tmp_path / rel))) for rel in pages]
+    fresh = [list(HiddenLinkCheck(SITE).page(HtmlDoc.load(tmp_path, tmp_path / rel))) for rel in pages]
+    assert remembered == fresh
+    assert [len(f) for f in fresh] == [2, 2, 0, 2, 2, 0, 2, 2]  # the sheet found (white on white too), or not

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.links import MEMO_SIZE, Locator, shown
+from builder.checks.links import MEMO_SIZE, Locator, _climbing, ancestors, shown
 from builder.checks.urls import (
     MAX_URL_LENGTH,
     Classified,
@@ -434,6 +434,7 @@ _MAX_SIGNATURES = 100_000
 # "<!doctype html>" (any case) is the doctype of no-quirks mode; other pages are cascaded without the index.
 _STANDARDS_MODE = re.compile(r"\ufeff?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
 _NO_STYLE: dict = {}
+_UNSET = object()
 
 
 def local_attributes(selector: str) -> frozenset[str] | None:
@@ -471,6 +472,7 @@ class _RuleIndex:
                 names |= attrs
                 self.local.setdefault(rule.key, []).append(rule)
         self.names = frozenset(names)
+        self.live_keys = frozenset(rule.key for rule in self.live)
         self._signatures: dict[tuple, int] = {}
         self._results: dict[int, tuple[dict[str, tuple], bool]] = {}
 
@@ -545,15 +547,20 @@ def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | No
     (only pass one for standards-mode pages: quirks mode matches class names in any case).
     """
     live = rules if index is None else index.live
+    wanted = None if index is None else index.live_keys  # None: every key
     by_key: dict[tuple[str, str], list] = {("any", ""): list(nodes.values())}
     attributes = {}
     for mid, node in nodes.items():
         attrs = attributes[mid] = node.attributes
-        by_key.setdefault(("tag", node.tag), []).append(node)
+        if wanted is not None and not wanted:
+            continue  # every rule came from the index: no buckets needed
+        keys = [("tag", node.tag)]
         if attrs.get("id"):
-            by_key.setdefault(("id", attrs["id"]), []).append(node)
-        for cls in (attrs.get("class") or "").split():
-            by_key.setdefault(("class", cls), []).append(node)
+            keys.append(("id", attrs["id"]))
+        keys += [("class", cls) for cls in (attrs.get("class") or "").split()]
+        for key in keys:
+            if wanted is None or key in wanted:
+                by_key.setdefault(key, []).append(node)
     styles = _PageStyles()
     winners: dict[int, dict[str, tuple]] = {}
     matched: dict[str, set[int]] = {}  # selector → the nodes it matches themselves
@@ -625,6 +632,8 @@ class HiddenLinkCheck:
         self._style_cache: dict[tuple, tuple[list[Rule], bool, _RuleIndex]] = {}
         self._sheet_cache: dict[Path, list[Rule] | None] = {}
         self._classified: dict[str, Classified] = {}
+        self._offsite: dict[str, tuple[str, str] | None] = {}
+        self._sheet_paths: dict[tuple, Path | None] = {}
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
         findings: list[Finding] = []
@@ -657,20 +666,34 @@ class HiddenLinkCheck:
 
     def _candidates(self, doc: HtmlDoc) -> list[_Candidate]:
         out = []
+        offsite = self._offsite
         # every off-site URL has "//" (http://, https://, //host): let the CSS engine skip the rest
         for node in doc.elements("a", "area", "iframe"):
             tag = node.tag
             raw = node.attrs.get("src" if tag == "iframe" else "href") or ""
-            if "//" not in raw or not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            if "//" not in raw:
                 continue
-            c = self._classify(raw)
-            parts = c.parts
-            if c.kind == "invalid":  # absurdly long or with control characters, but still a link
-                parts = split(c.url[:MAX_URL_LENGTH])
-            host = normal_host(parts.hostname or "") if parts is not None else ""
-            if c.kind == "external" or (c.kind == "invalid" and host and host != self.origin.host):
-                out.append(_Candidate(node, c.url, host, "iframe" if tag == "iframe" else "a"))
+            found = offsite.get(raw, _UNSET)
+            if found is _UNSET:
+                if len(offsite) >= MEMO_SIZE:
+                    offsite.clear()
+                found = offsite[raw] = self._offsite_target(raw)
+            if found is not None:
+                out.append(_Candidate(node, found[0], found[1], "iframe" if tag == "iframe" else "a"))
         return out
+
+    def _offsite_target(self, raw: str) -> tuple[str, str] | None:
+        """(URL, host) when ``raw`` leads off the site, else None."""
+        if not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            return None
+        c = self._classify(raw)
+        parts = c.parts
+        if c.kind == "invalid":  # absurdly long or with control characters, but still a link
+            parts = split(c.url[:MAX_URL_LENGTH])
+        host = normal_host(parts.hostname or "") if parts is not None else ""
+        if c.kind == "external" or (c.kind == "invalid" and host and host != self.origin.host):
+            return c.url, host
+        return None
 
     def _rules(self, doc: HtmlDoc) -> tuple[list[Rule], bool, _RuleIndex]:
         """Rules of the page's <style> elements and local stylesheets, in document order; whether
@@ -712,16 +735,32 @@ class HiddenLinkCheck:
         c = self._classify(href)
         if c.kind != "internal":
             return None
-        path = decode_path(c.parts.path)
+        path = c.parts.path
+        folder = "" if path.startswith("/") else posixpath.dirname(doc.rel)
+        up, rest = _climbing(path)
+        if up:
+            above = ancestors(folder)
+            if up < len(above):  # ../../static/x.css: one file for every page that deep below a folder
+                folder, path = above[up], rest
+        key = (doc.root, folder, path)
+        found = self._sheet_paths.get(key, _UNSET)
+        if found is _UNSET:
+            if len(self._sheet_paths) >= MEMO_SIZE:
+                self._sheet_paths.clear()
+            found = self._sheet_paths[key] = self._sheet_file(doc.root, folder, path)
+        return found
+
+    def _sheet_file(self, root: Path, folder: str, path: str) -> Path | None:
+        path = decode_path(path)
         if path.startswith("/"):
             prefix = self.origin.prefix
             path = path[len(prefix):] if prefix != "/" and path.startswith(prefix) else path.lstrip("/")
         else:
-            path = posixpath.join(posixpath.dirname(doc.rel), path)
+            path = posixpath.join(folder, path)
         norm = posixpath.normpath(path) if path else ""
         if not norm or norm == "." or norm.startswith(".."):
             return None
-        return doc.root / norm
+        return root / norm
 
     def _stylesheet(self, file: Path) -> list[Rule] | None:
         if file not in self._sheet_cache:
