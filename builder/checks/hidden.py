@@ -25,6 +25,7 @@ Decisions, so that a reader of a finding knows what it rests on:
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import posixpath
 import re
@@ -283,6 +284,7 @@ def _px(value: str) -> float | None:
     return n * {"": 1, "px": 1, "pt": 4 / 3, "em": 16, "rem": 16, "vw": 10, "vh": 10}[unit]
 
 
+@functools.lru_cache(maxsize=4096)  # a theme uses a few colours on every page
 def parse_color(value: str) -> tuple[int, ...] | None:
     """(r, g, b) or (r, g, b, 0) for a transparent colour; None when unknown (var(), gradients …)."""
     v = value.strip().lower()
@@ -317,11 +319,16 @@ def _background_color(decls: dict[str, str]) -> tuple[int, ...] | None:
     if "background-color" in decls:
         return parse_color(decls["background-color"])
     bg = decls.get("background")
-    if bg:
-        for token in re.findall(r"rgba?\([^)]*\)|#[0-9a-f]{3,8}\b|[a-z]+", bg):
-            color = parse_color(token)
-            if color is not None:
-                return color
+    return _shorthand_color(bg) if bg else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _shorthand_color(bg: str) -> tuple[int, ...] | None:
+    """The first colour of a ``background`` shorthand."""
+    for token in re.findall(r"rgba?\([^)]*\)|#[0-9a-f]{3,8}\b|[a-z]+", bg):
+        color = parse_color(token)
+        if color is not None:
+            return color
     return None
 
 
