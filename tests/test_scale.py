@@ -171,3 +171,21 @@ def test_a_markdown_list_of_5000_links_builds_but_1001_brackets_in_one_item_stil
     with pytest.raises(ContentError) as info:
         guard("第一段\n" + "[ \n" * 1001, tmp_path / "bad.md")  # one paragraph over lines: unchanged
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize("text", ["2025-03-01", "2024-02-29", "2025-02-30", "2025-13-01", "0000-01-01", "9999-12-31",
+                                  "2025-3-1", "２０２５-03-01", " 2025-03-01", "2025/03/01", "2025-03-01 08:30"])
+def test_the_fast_path_for_plain_dates_gives_what_strptime_gives(text):
+    import datetime as dt
+
+    from builder import clock
+    from builder.content.frontmatter import parse_datetime
+
+    expected = None
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            expected = dt.datetime.strptime(text.strip().replace("/", "-"), fmt).replace(tzinfo=clock.zone())
+            break
+        except ValueError:
+            pass
+    assert parse_datetime(text) == expected

@@ -5,15 +5,18 @@ the delta and when the site is served under a URL prefix; search can stay in one
 deleted pages and later list pages are never found."""
 
 import json
+import random
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 import builder.search
 from builder.build import BuildOptions, build_site
+from builder.errors import BuildFailed
 from builder.search import decode
-from builder.search.index import FOLDER, encode_base, fnv1a
+from builder.search.index import FOLDER, SearchIndexError, compact, encode_base, encode_delta, fnv1a, pack
 from builder.search.tokens import tokens, weights
 from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_theme_browser import CHROMIUM, DESKTOP, opened, served
@@ -26,6 +29,7 @@ SITE = {
     "topics/other/index.md": md("另一专题", "另一专题也建设了口袋公园。"),
     "topics/other/news/_index.md": md("动态", column_type="其他"),
     "topics/other/news/x.md": md("另一条", "文字。", date="2026-01-02"),
+    "topics/other/news/y.md": md("英文条目", "本条提到 ZhuanTi 平台与5G基站。", date="2026-01-01"),
 }
 
 
@@ -90,7 +94,7 @@ def test_tokens_are_bigrams_lone_characters_and_lower_cased_words():
     assert tokens("口袋公园") == ["口袋", "袋公", "公园"]
     assert tokens("税，5G基站 ＡＢＣ１２３ Hello") == ["基站", "税", "5g", "abc123", "hello"]
     assert weights("公园", "公园，公园") == {"公园": 2 + 5}  # the title counts five times
-    assert len(tokens("x" * 100)[0]) == 32
+    assert tokens("x" * 70) == ["x" * 32, "x" * 32, "x" * 6]
     # published FNV-1a test vectors (search.js computes the same)
     assert fnv1a("a") == 0xE40C292C and fnv1a("foobar") == 0xBF9CF968 and fnv1a("") == 0x811C9DC5
 
@@ -150,6 +154,18 @@ def test_a_deleted_page_and_a_page_turned_into_a_draft_are_no_longer_found(site,
     assert "demo/news/a/" in found(index_of(site / "public"), "重新开放")
 
 
+def test_drafts_and_future_pages_built_for_a_preview_are_not_indexed(site):
+    (site / "topics/demo/news/a.md").write_text(
+        md("甲新闻", "口袋公园的草稿。", date="2026-01-03", draft="true"), encoding="utf-8")
+    (site / "topics/demo/news/later.md").write_text(md("以后的新闻", "定时发布的智慧驿站。", date="2099-01-01"),
+                                                    encoding="utf-8")
+    build_site(site, BuildOptions(drafts=True, future=True))  # both built (rendered), neither indexed
+    assert (site / "public/demo/news/a/index.html").is_file() and (site / "public/demo/news/later/index.html").is_file()
+    docs = index_of(site / "public")
+    assert "demo/news/a/" not in docs and "demo/news/later/" not in docs
+    assert found(docs, "口袋公园") == {"other/"}
+
+
 def test_past_the_bound_the_delta_is_compacted_into_the_clean_builds_base(site, monkeypatch, tmp_path_factory):
     monkeypatch.setattr(builder.search, "MAX_DELTA_PAGES", 2)
     for name, title, date in [("a", "甲新闻", "2026-01-03"), ("b", "乙新闻", "2026-01-02")]:
@@ -169,8 +185,51 @@ def test_past_the_bound_the_delta_is_compacted_into_the_clean_builds_base(site, 
     assert {f["path"] for f in manifest["files"] if f["path"].startswith(FOLDER)} == set(index_files(site / "public"))
 
 
+def test_a_site_wide_change_past_the_bound_is_compacted_from_the_pages_just_made(site, monkeypatch, tmp_path_factory):
+    monkeypatch.setattr(builder.search, "MAX_DELTA_PAGES", 1)
+    toml = site / "site_src/site.toml"  # the organizer is every detail page's 来源, inside <main>
+    toml.write_text(toml.read_text(encoding="utf-8").replace("测试市规划和自然资源委员会", "测试市园林绿化局"),
+                    encoding="utf-8")
+    build_site(site, BuildOptions())
+    docs, files = clean_index(site, tmp_path_factory.mktemp("ref"))
+    assert index_files(site / "public") == files
+    assert "demo/news/a/" in found(docs, "园林绿化局")
+
+
+def test_a_failed_build_leaves_the_index_of_the_pages_served(site, tmp_path_factory):
+    (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"), encoding="utf-8")
+    (site / "topics/demo/news/b.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    with pytest.raises(BuildFailed):
+        build_site(site, BuildOptions())
+    assert found(index_of(site / "public"), "城市绿道") == set()  # public/ and its index: the last build
+    (site / "topics/demo/news/b.md").write_text(md("乙新闻", "乙的正文。", date="2026-01-02"), encoding="utf-8")
+    build_site(site, BuildOptions())
+    docs = index_of(site / "public")
+    assert found(docs, "城市绿道") == {"demo/news/a/"}
+    assert docs == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
+
+
+def test_a_build_killed_after_its_commit_leaves_no_wrong_index(site, monkeypatch, tmp_path_factory):
+    def killed(self):
+        raise KeyboardInterrupt  # after the output was committed, before anything was recorded
+
+    with monkeypatch.context() as m:
+        m.setattr(builder.search.SearchIndex, "save", killed)
+        (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"),
+                                                    encoding="utf-8")
+        with pytest.raises(KeyboardInterrupt):
+            build_site(site, BuildOptions())
+    assert found(index_of(site / "public"), "城市绿道") == {"demo/news/a/"}  # public/ is the new build
+    (site / "topics/demo/news/b.md").write_text(md("乙新闻", "乙的新正文。", date="2026-01-02"), encoding="utf-8")
+    build_site(site, BuildOptions())  # the record disagrees with public/: the index is made anew
+    docs = index_of(site / "public")
+    assert found(docs, "城市绿道") == {"demo/news/a/"} and found(docs, "新正文") == {"demo/news/b/"}
+    assert docs == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
+
+
 def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(site, tmp_path_factory):
-    (site / ".zhuanti-cache/build-state.search.sqlite").unlink()
+    with sqlite3.connect(site / ".zhuanti-cache/build-state.sqlite") as db:  # what the index was made of
+        db.execute("DELETE FROM search_base")
     (site / "topics/demo/news/a.md").write_text(md("甲新闻", "新增的城市绿道。", date="2026-01-03"), encoding="utf-8")
     build_site(site, BuildOptions())
     assert found(index_of(site / "public"), "城市绿道") == {"demo/news/a/"}
@@ -179,6 +238,37 @@ def test_the_index_is_made_anew_when_its_record_is_lost_or_a_file_was_edited(sit
     (site / "topics/other/news/x.md").write_text(md("另一条", "改过的文字。", date="2026-01-02"), encoding="utf-8")
     build_site(site, BuildOptions())
     assert index_of(site / "public") == clean_index(site, tmp_path_factory.mktemp("ref"))[0]
+
+
+def test_the_decoder_refuses_what_a_browser_would_show_twice():
+    base = encode_base({"a/": ("甲", "", "", {"口袋": 1})})
+    files = {p[len(FOLDER) + 1:]: b for p, b in base.files.items()}
+    files["delta.json"] = encode_delta(base.base_id, [], {"a/": ("甲", "", "", {"公园": 1})})
+    with pytest.raises(SearchIndexError, match="not dead"):
+        decode(files.__getitem__)
+    files["delta.json"] = encode_delta(base.base_id, [0], {"a/": ("甲", "", "", {"公园": 1})})
+    assert decode(files.__getitem__) == {"a/": ("甲", "", "", {"公园": 1})}
+    files["delta.json"] = encode_delta("another", [0], {})
+    with pytest.raises(SearchIndexError, match="belongs to base"):
+        decode(files.__getitem__)
+
+
+def test_compaction_on_postings_writes_what_encoding_the_pages_writes():
+    rnd = random.Random(7)
+    words = ["口袋", "公园", "绿道", "5g", "税", "x", "十二"]
+
+    def doc(i: int) -> tuple:
+        return (f"页{i}", rnd.choice(["", "demo", "other"]), "2026-01-0" + str(rnd.randint(1, 9)),
+                {w: rnd.randint(1, 9) for w in rnd.sample(words, rnd.randint(1, len(words)))})
+
+    for _ in range(30):
+        docs = {f"p/{rnd.randint(0, 60)}/": doc(i) for i in range(rnd.randint(0, 40))}
+        files = {p[len(FOLDER) + 1:]: b for p, b in encode_base(docs).files.items()}
+        gone = set(rnd.sample(sorted(docs), min(len(docs), rnd.randint(0, 5))))
+        changed = {f"p/{rnd.randint(0, 80)}/": doc(i) for i in range(rnd.randint(0, 6))}
+        want = {u: d for u, d in docs.items() if u not in gone} | changed
+        got = compact(files.__getitem__, gone - changed.keys(), {u: (*d[:3], pack(d[3])) for u, d in changed.items()})
+        assert got.files == encode_base(want).files
 
 
 def test_an_empty_index_still_decodes():
@@ -225,9 +315,14 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
         # scoped to one topic: the header box of a topic page sends topic=<slug>
         status, titles = search(browser, base, "q=口袋公园&topic=demo")
         assert "甲新闻" in titles and "另一专题" not in titles and "示范专题" in status
+        # Latin words and digits, whatever their case or width (the query is tokenized as pages are)
+        status, titles = search(browser, base, "q=ｚｈｕａｎｔｉ 5g基站")
+        assert titles == ["英文条目"]
         # the draft's words are nowhere in the index
         status, titles = search(browser, base, "q=绿道贯通")
-        assert titles == [] and "没有找到" in status
+        assert titles == [] and "没有找到" in status and "单个汉字" not in status
+        status, titles = search(browser, base, "q=园")  # inside a word: says how to search for it
+        assert titles == [] and "单个汉字" in status
         # the header box leads there
         with opened(browser, DESKTOP) as p:
             p.goto(base + "demo/news/index.html")
@@ -253,5 +348,26 @@ def test_a_page_only_in_the_delta_is_found_under_a_url_prefix(site, tmp_path):
     with served(tmp_path / "www") as (browser, base):
         status, titles = search(browser, base + "zt/", "q=智慧驿站")
         assert titles == ["丁新闻"] and "找到 1 条" in status
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=demo")[1] == ["丁新闻"]
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=other")[1] == []  # the topic filter holds in the delta
         status, titles = search(browser, base + "zt/", "q=口袋公园")
         assert titles == ["另一专题"]  # the edited page's base postings are ignored
+
+
+@needs_chromium[0]
+@needs_chromium[1]
+def test_results_come_twenty_at_a_time_best_first(tmp_path):
+    pages = {f"topics/demo/news/n{i:02d}.md": md(f"第{i}条", "湿地保护。" * (1 + i % 3), date="2026-01-01")
+             for i in range(25)}
+    pages["topics/demo/news/top.md"] = md("湿地保护专题", "湿地保护。", date="2026-01-01")
+    write_site(tmp_path, {**BASIC, **pages})
+    build_site(tmp_path, BuildOptions())
+    with served(tmp_path / "public") as (browser, base), opened(browser, DESKTOP) as p:
+        p.goto(base + "search/?q=湿地保护")
+        p.wait_for_selector(".search-results li")
+        assert "找到 27 条" in p.inner_text("[data-search-status]")  # and the column page listing them
+        assert len(p.query_selector_all(".search-results > li")) == 20
+        assert p.inner_text(".search-results a") == "湿地保护专题"  # the title counts five times
+        p.click("[data-search-more]")
+        p.wait_for_function("document.querySelectorAll('.search-results > li').length === 27")
+        assert p.is_hidden("[data-search-more]")

@@ -19,13 +19,26 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from builder.content.model import Page
-from builder.search.index import DELTA, ENTRY, FOLDER, Doc, decode, decode_base, encode_base, encode_delta
+from builder.search.index import (
+    DELTA,
+    ENTRY,
+    FOLDER,
+    Base,
+    Doc,
+    compact,
+    decode,
+    encode_base,
+    encode_delta,
+    pack,
+    unpack,
+)
 from builder.search.store import SearchStore
 from builder.search.tokens import weights
 
-__all__ = ["SEARCH_URL", "SearchIndex", "decode", "page_record", "search_page"]
+__all__ = ["INDEX_FOLDER", "SEARCH_URL", "SearchIndex", "decode", "page_record", "search_page"]
 
 SEARCH_URL = "search/"
+INDEX_FOLDER = FOLDER
 SEARCH_TEMPLATE = "search.html"
 MARKER = "data-search-body"  # the theme marks what is indexed; data-search-ignore inside it is left out
 # Compaction bound: past 64 pages (changed, added or removed) or 256 KB of delta.json, the delta is
@@ -36,8 +49,9 @@ MAX_DELTA_BYTES = 256 * 1024
 ENTRY_REL = f"{FOLDER}/{ENTRY}"
 DELTA_REL = f"{FOLDER}/{DELTA}"
 
-# (title, topic, date, {term: weight}, digest of what the terms were made from)
-Record = tuple[str, str, str, dict[str, int], str]
+# (title, topic, date, weights packed as text by ``index.pack``, digest of what the weights were made
+# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~40 MB.
+Record = tuple[str, str, str, str, str]
 
 
 def search_page(renderer) -> bytes | None:
@@ -60,9 +74,9 @@ def search_page(renderer) -> bytes | None:
 
 def page_record(renderer, url: str, html: str, variant: str = "") -> Record | None:
     """The search record of the page at ``url`` rendered as ``html`` (in the render worker), or None
-    when it is not indexed: search off, the preview, a mobile copy, a page the theme does not mark
-    (drafts, list pages after the first), a page not yet published."""
-    if variant or renderer.preview or not renderer.cfg.build.search or MARKER not in html:
+    when it is not indexed: search off, a mobile copy, a page the theme does not mark (drafts, list
+    pages after the first), a page not yet published (the preview shows it with a badge)."""
+    if variant or not renderer.cfg.build.search or MARKER not in html:
         return None
     from builder.render.pages import day, preview_badge
 
@@ -77,7 +91,7 @@ def page_record(renderer, url: str, html: str, variant: str = "") -> Record | No
     text = body.text(separator=" ")
     title, topic, date = page.title, page.topic or "", day(page.date)
     digest = hashlib.blake2b("\0".join((title, topic, date, text)).encode("utf-8"), digest_size=12).hexdigest()
-    return title, topic, date, weights(title, text), digest
+    return title, topic, date, pack(weights(title, text)), digest
 
 
 def _sha(data: bytes) -> str:
@@ -85,18 +99,18 @@ def _sha(data: bytes) -> str:
 
 
 def _doc_json(rec: Record) -> str:
-    return json.dumps(list(rec[:4]), ensure_ascii=False, sort_keys=True)
+    return json.dumps([*rec[:3], unpack(rec[3])], ensure_ascii=False)
 
 
 class SearchIndex:
     """The index of one output folder, updated by each build (``update``) and remembered after
     the build committed (``save``)."""
 
-    def __init__(self, store_path: Path, public: Path) -> None:
-        self.store = SearchStore(store_path)
+    def __init__(self, state, public: Path) -> None:
+        """``state``: the build state (``builder.state.BuildState``) of the output folder ``public``."""
+        self.store = SearchStore(state)
         self.public = public
         self.pending: tuple | None = None
-        self.compacted = False
 
     def update(self, records: dict[str, Record | None], full: bool, valid: Callable[[str, str], bool],
                others: Callable[[], dict[str, Record | None]]) -> tuple[dict[str, bytes], set[str]]:
@@ -106,11 +120,15 @@ class SearchIndex:
         did not render (read back from the output folder: only when the index must be made anew
         without a usable previous one). Returns (index files to write, index files kept as they are)."""
         files = {} if full else self.store.files()
-        if not files or ENTRY_REL not in files or not all(valid(rel, sha) for rel, sha in files.items()):
+        usable = bool(files) and ENTRY_REL in files and all(valid(rel, sha) for rel, sha in files.items())
+        if usable:
+            entry = json.loads((self.public / ENTRY_REL).read_bytes())
+            base = self.store.base()
+            usable = len(base) == entry["docs"]  # the record of the base is whole
+        if not usable:
             every = {**({} if full else others()), **records}
             return self._compact({u: r[:4] for u, r in every.items() if r is not None},
                                  {u: r[4] for u, r in every.items() if r is not None})
-        base = self.store.base()
         delta = self.store.delta()
         for url, rec in records.items():
             old = base.get(url)
@@ -125,34 +143,34 @@ class SearchIndex:
                 delta[url] = (rec[4], _doc_json(rec))
         live: dict[str, Doc] = {u: tuple(json.loads(doc)) for u, (d, doc) in delta.items() if d is not None}
         dead = [base[u][0] for u in delta if u in base]
-        base_id = json.loads((self.public / ENTRY_REL).read_bytes())["id"]
-        data = encode_delta(base_id, dead, live)
+        data = encode_delta(entry["id"], dead, live)
         if len(delta) > MAX_DELTA_PAGES or len(data) > MAX_DELTA_BYTES:
+            fresh = {u: r for u, r in records.items() if r is not None}
+            if fresh.keys() >= {u for u in base if u not in delta} | live.keys():  # every page made again
+                return self._compact({u: r[:4] for u, r in fresh.items()}, {u: r[4] for u, r in fresh.items()})
             folder = self.public / FOLDER
-            _, docs = decode_base(lambda rel: (folder / rel).read_bytes())
-            merged = {u: d for u, d in docs if u not in delta}
-            digests = {u: base[u][1] for u in merged}
-            merged.update(live)
+            gone = {u for u, (digest, _) in delta.items() if digest is None}
+            new = compact(lambda rel: (folder / rel).read_bytes(), gone, live)
+            digests = {u: base[u][1] for u in base if u not in delta}
             digests.update({u: delta[u][0] for u in live})
-            return self._compact(merged, digests)
+            return self._written(new, digests)
         files[DELTA_REL] = _sha(data)
         self.pending = (files, None, delta)
         return {DELTA_REL: data}, set(files) - {DELTA_REL}
 
     def _compact(self, docs: dict[str, Doc], digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
-        base = encode_base(docs)
+        return self._written(encode_base(docs), digests)
+
+    def _written(self, base: Base, digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
         self.pending = ({rel: _sha(data) for rel, data in base.files.items()},
                         {u: (i, digests[u]) for u, i in base.ids.items()}, {})
-        self.compacted = True
         return base.files, set()
 
     def save(self) -> None:
         """Remember the index as written (after the build committed its output)."""
         if self.pending is not None:
             self.store.save(*self.pending)
-        self.store.close()
 
     def clear(self) -> None:
         """No index any more (``[build] search = false``)."""
         self.store.clear()
-        self.store.close()

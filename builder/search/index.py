@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 FOLDER = "search-index"
 ENTRY = "index.json"
@@ -28,8 +31,26 @@ DOCS_PER_SHARD = 256
 POSTINGS_PER_SHARD = 8192  # ~40 KB of JSON per term shard; a query fetches one shard per token
 MAX_SHARDS = 4096
 
-# url → (title, topic slug, date "YYYY-MM-DD" or "", {term: weight})
-Doc = tuple[str, str, str, dict[str, int]]
+# url → (title, topic slug, date "YYYY-MM-DD" or "", {term: weight}); the encoders also take the
+# weights packed as text (``pack``; unpacked one document at a time: the build keeps them so)
+Doc = tuple[str, str, str, dict[str, int] | str]
+
+
+def pack(terms: dict[str, int]) -> str:
+    """``{"口袋": 2, "5g": 1}`` → ``"口袋 5g\t2 1"`` (tokens never hold a space or a tab)."""
+    return " ".join(terms) + "\t" + " ".join(map(str, terms.values()))
+
+
+def unpack(text: str | dict[str, int]) -> dict[str, int]:
+    return text if isinstance(text, dict) else dict(pairs(text))
+
+
+def pairs(text: str | dict[str, int]) -> Iterable[tuple[str, int]]:
+    """(term, weight) of packed or unpacked weights, without making a dict."""
+    if isinstance(text, dict):
+        return text.items()
+    terms, _, counts = text.partition("\t")
+    return zip(terms.split(" "), map(int, counts.split(" ")), strict=True) if terms else ()
 
 
 def fnv1a(term: str) -> int:
@@ -65,44 +86,96 @@ class Base:
 def encode_base(docs: dict[str, Doc]) -> Base:
     """The base index of ``docs`` (and an empty delta)."""
     urls = sorted(docs)
-    postings: dict[str, list[int]] = {}
+    # term → [last id, first id, weight, gap, weight, …] as 4-byte integers (a list of Python ints
+    # would take ~3× the memory: 3.7 million postings on the 10,000-page corpus)
+    postings: dict[str, array] = {}
     get = postings.get
     for i, url in enumerate(urls):
-        title, topic, date, terms = docs[url]
-        if topic:
-            terms = {**terms, "#" + topic: 1}
-        for term, weight in terms.items():
+        _title, topic, _date, terms = docs[url]
+        for term, weight in chain(pairs(terms), [("#" + topic, 1)] if topic else ()):
             found = get(term)
             if found is None:
-                postings[term] = [i, i, weight]  # [last id, id, weight, …]
+                postings[term] = array("I", (i, i, weight))
             else:
-                found += (i - found[0], weight)
+                found.append(i - found[0])
+                found.append(weight)
                 found[0] = i
+    return _base([[u, *docs[u][:3]] for u in urls], postings)
+
+
+def compact(read: Callable[[str], bytes], gone: set[str], docs: dict[str, Doc]) -> Base:
+    """``encode_base`` of the base read through ``read`` (a file under ``search-index/``) without
+    the pages ``gone`` and with ``docs`` (new or changed pages, which replace their base copies),
+    worked out on the base's postings rather than page by page (about 3× faster)."""
+    entry = json.loads(read(ENTRY))
+    if entry.get("format") != FORMAT:
+        raise SearchIndexError(f"unknown search index format {entry.get('format')!r}")
+    old: list[list[str]] = []
+    for i, name in enumerate(entry["d"]):
+        old.extend(json.loads(read(f"d/{i}-{name}.json")))
+    kept = [m for m in old if m[0] not in gone and m[0] not in docs]
+    metas = sorted(kept + [[u, *d[:3]] for u, d in docs.items()])
+    new_id = {m[0]: i for i, m in enumerate(metas)}
+    remap = [-1 if m[0] in docs else new_id.get(m[0], -1) for m in old]  # old id → new id, -1: dropped
+    lists: dict[str, tuple[list[int], list[int]]] = {}
+    for i, name in enumerate(entry["t"]):
+        for term, flat in json.loads(read(f"t/{i}-{name}.json")).items():
+            ids = [remap[d] for d in accumulate(flat[0::2])]
+            weights = flat[1::2]
+            if -1 in ids:
+                alive = [(d, w) for d, w in zip(ids, weights, strict=True) if d >= 0]
+                if not alive:
+                    continue
+                ids, weights = [d for d, _ in alive], [w for _, w in alive]
+            lists[term] = (ids, weights)
+    for url, (_title, topic, _date, terms) in docs.items():
+        doc = new_id[url]
+        for term, weight in chain(pairs(terms), [("#" + topic, 1)] if topic else ()):
+            ids, weights = lists.setdefault(term, ([], []))
+            at = bisect_left(ids, doc)
+            ids.insert(at, doc)
+            weights.insert(at, weight)
+    postings: dict[str, array] = {}
+    for term, (ids, weights) in lists.items():
+        flat = [0] * (2 * len(ids) + 1)
+        flat[0] = ids[-1]
+        flat[1::2] = [ids[0]] + [b - a for a, b in zip(ids, ids[1:], strict=False)]
+        flat[2::2] = weights
+        postings[term] = array("I", flat)
+    return _base(metas, postings)
+
+
+def _base(metas: list[list[str]], postings: dict[str, array]) -> Base:
+    """The files of a base: ``metas`` ([url, title, topic, date] in URL order: ids are positions),
+    ``postings`` (term → [last id, first id, weight, gap, weight, …])."""
     shards = shard_count(sum(len(v) for v in postings.values()) // 2)
-    grouped: list[dict[str, list[int]]] = [{} for _ in range(shards)]
+    grouped: list[dict[str, array]] = [{} for _ in range(shards)]
     for term, found in postings.items():
-        grouped[fnv1a(term) % shards][term] = found[1:]
+        grouped[fnv1a(term) % shards][term] = found
     files: dict[str, bytes] = {}
     t_names = []
     for i, group in enumerate(grouped):
-        data = dumps(group)
+        data = dumps({term: found[1:].tolist() for term, found in group.items()})
         t_names.append(_digest(data))
         files[f"{FOLDER}/t/{i}-{t_names[-1]}.json"] = data
     d_names = []
-    for start in range(0, max(len(urls), 1), DOCS_PER_SHARD):
-        data = dumps([[u, *docs[u][:3]] for u in urls[start:start + DOCS_PER_SHARD]])
+    for start in range(0, max(len(metas), 1), DOCS_PER_SHARD):
+        data = dumps(metas[start:start + DOCS_PER_SHARD])
         d_names.append(_digest(data))
         files[f"{FOLDER}/d/{start // DOCS_PER_SHARD}-{d_names[-1]}.json"] = data
-    base_id = _digest(dumps([len(urls), shards, t_names, d_names]))
-    files[f"{FOLDER}/{ENTRY}"] = dumps({"format": FORMAT, "id": base_id, "docs": len(urls), "per": DOCS_PER_SHARD,
+    base_id = _digest(dumps([len(metas), shards, t_names, d_names]))
+    files[f"{FOLDER}/{ENTRY}"] = dumps({"format": FORMAT, "id": base_id, "docs": len(metas), "per": DOCS_PER_SHARD,
                                         "shards": shards, "t": t_names, "d": d_names})
     files[f"{FOLDER}/{DELTA}"] = encode_delta(base_id, [], {})
-    return Base(files, {u: i for i, u in enumerate(urls)}, base_id)
+    return Base(files, {m[0]: i for i, m in enumerate(metas)}, base_id)
 
 
 def encode_delta(base_id: str, dead: list[int], docs: dict[str, Doc]) -> bytes:
-    return dumps({"base": base_id, "dead": sorted(dead),
-                  "docs": [[u, *docs[u]] for u in sorted(docs)]})
+    rows = []
+    for u in sorted(docs):
+        title, topic, date, terms = docs[u]
+        rows.append([u, title, topic, date, unpack(terms)])
+    return dumps({"base": base_id, "dead": sorted(dead), "docs": rows})
 
 
 class SearchIndexError(ValueError):
@@ -128,13 +201,13 @@ def decode_base(read: Callable[[str], bytes]) -> tuple[str, list[tuple[str, Doc]
         for term, flat in json.loads(read(f"t/{i}-{name}.json")).items():
             if fnv1a(term) % entry["shards"] != i:
                 raise SearchIndexError(f"term {term!r} in shard {i}")
-            doc = 0
-            for j in range(0, len(flat), 2):
-                doc = flat[j] if j == 0 else doc + flat[j]
-                if term.startswith("#"):
+            ids = accumulate(flat[0::2])
+            if term.startswith("#"):
+                for doc in ids:
                     topics[doc] = term[1:]
-                else:
-                    terms[doc][term] = flat[j + 1]
+            else:
+                for doc, weight in zip(ids, flat[1::2], strict=True):
+                    terms[doc][term] = weight
     docs = []
     for i, (url, title, topic, date) in enumerate(meta):
         if topics[i] != topic:
@@ -145,7 +218,8 @@ def decode_base(read: Callable[[str], bytes]) -> tuple[str, list[tuple[str, Doc]
 
 def decode(read: Callable[[str], bytes]) -> dict[str, Doc]:
     """The documents a browser searches: the base without its dead documents, plus the delta's
-    (the delta wins). ``read(rel)``: a file under ``search-index/``."""
+    (a changed page is dead in the base and whole in the delta). ``read(rel)``: a file under
+    ``search-index/``. Raises ``SearchIndexError`` where the files do not fit together."""
     base_id, docs = decode_base(read)
     delta = json.loads(read(DELTA))
     if delta["base"] != base_id:
@@ -153,5 +227,7 @@ def decode(read: Callable[[str], bytes]) -> dict[str, Doc]:
     dead = set(delta["dead"])
     out = {url: doc for i, (url, doc) in enumerate(docs) if i not in dead}
     for url, title, topic, date, terms in delta["docs"]:
+        if url in out:  # the browser would show both: the base's stale page and the delta's
+            raise SearchIndexError(f"{url} is in the delta but its base document is not dead")
         out[url] = (title, topic, date, terms)
     return out

@@ -15,15 +15,14 @@ from collections import Counter
 # full-width forms (ＡＢＣ１２３) are folded to ASCII and lower-cased. (Not NFKC: it costs more than
 # the rest of the tokenizer on Chinese text, whose full-width punctuation it would rewrite for nothing.)
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-TOKEN_RUN = re.compile(f"[{CJK}]+|[a-z0-9]+")
+MAX_WORD = 32  # a longer Latin/digit run (a hash, a long number) is several words of at most 32
 # Two regex passes yield every token (faster than splitting runs in Python): overlapping bigrams
 # (a lookahead), then lone CJK characters and words.
 BIGRAM = re.compile(f"(?=([{CJK}]{{2}}))")
-SINGLE = re.compile(f"(?<![{CJK}])[{CJK}](?![{CJK}])|[a-z0-9]+")
+SINGLE = re.compile(f"(?<![{CJK}])[{CJK}](?![{CJK}])|[a-z0-9]{{1,{MAX_WORD}}}")
 FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 FOLD = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B)}
 TITLE_WEIGHT = 5  # a token in the title counts as five in the body (the title boost)
-MAX_WORD = 32  # longer Latin/digit runs (hashes, long numbers) are cut: nobody types them whole
 
 
 def normalize(text: str) -> str:
@@ -32,15 +31,10 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
-def runs(text: str) -> list[str]:
-    """The CJK and Latin/digit runs of ``text`` (normalized), in order: what a result excerpt marks."""
-    return TOKEN_RUN.findall(normalize(text))
-
-
 def tokens(text: str) -> list[str]:
     """Every token of ``text`` (bigrams first, then lone characters and words), repeats included."""
     text = normalize(text)
-    return [t[:MAX_WORD] for t in BIGRAM.findall(text) + SINGLE.findall(text)]
+    return BIGRAM.findall(text) + SINGLE.findall(text)
 
 
 def weights(title: str, body: str) -> dict[str, int]:
@@ -48,8 +42,6 @@ def weights(title: str, body: str) -> dict[str, int]:
     body = normalize(body)
     counts = Counter(BIGRAM.findall(body))
     counts.update(SINGLE.findall(body))
-    for t in [t for t in counts if len(t) > MAX_WORD]:
-        counts[t[:MAX_WORD]] += counts.pop(t)
     for t in tokens(title):
         counts[t] += TITLE_WEIGHT
-    return dict(counts)
+    return counts

@@ -13,9 +13,9 @@ const siteRoot = new URL(form.dataset.root, window.location.href);
 
 const CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
 const BIGRAM = new RegExp("(?=([" + CJK + "]{2}))", "g");
-const SINGLE = new RegExp("(?<![" + CJK + "])[" + CJK + "](?![" + CJK + "])|[a-z0-9]+", "g");
-const RUN = new RegExp("[" + CJK + "]+|[a-z0-9]+", "g");
 const MAX_WORD = 32;
+const SINGLE = new RegExp("(?<![" + CJK + "])[" + CJK + "](?![" + CJK + "])|[a-z0-9]{1," + MAX_WORD + "}", "g");
+const RUN = new RegExp("[" + CJK + "]+|[a-z0-9]+", "g");
 const K1 = 1.2;
 const PAGE = 20;
 
@@ -29,7 +29,7 @@ function normalize(text) {
 function tokens(text) {
   const t = normalize(text);
   const found = [...t.matchAll(BIGRAM)].map((m) => m[1]).concat(t.match(SINGLE) || []);
-  return [...new Set(found.map((x) => x.slice(0, MAX_WORD)))];
+  return [...new Set(found)];
 }
 
 function fnv1a(term) {
@@ -103,11 +103,11 @@ async function find(q, topic) {
     if ((topic && slug !== topic) || !terms.every((t) => t in weights)) { continue; }
     hits.push({ doc: [url, title, slug, date], score: score(terms.map((t) => weights[t])) });
   }
-  const docs = await Promise.all(hits.map((h) => h.doc || docMeta(entry, h.id)));
-  const results = hits.map((h, i) => ({ score: h.score, url: docs[i][0], title: docs[i][1],
-    topic: docs[i][2], date: docs[i][3] }));
-  results.sort((a, b) => b.score - a.score || (b.date > a.date) - (b.date < a.date) || (a.url < b.url ? -1 : 1));
-  return results;
+  // Best first; equal scores in index order (base ids follow the URLs; delta pages after them).
+  // Titles and dates are fetched only for the results shown (their document shards).
+  hits.sort((a, b) => b.score - a.score || (a.doc ? Infinity : a.id) - (b.doc ? Infinity : b.id) ||
+    (a.doc && b.doc ? (a.doc[0] < b.doc[0] ? -1 : 1) : 0));
+  return hits.map((h) => ({ score: h.score, meta: () => (h.doc ? Promise.resolve(h.doc) : docMeta(entry, h.id)) }));
 }
 
 /* A piece of the page's indexed text around the first match, the query's words marked. */
@@ -152,9 +152,11 @@ function topicTitles() {
   return new Map(select ? [...select.options].filter((o) => o.value).map((o) => [o.value, o.text]) : []);
 }
 
-function show(results, from, q) {
+async function show(results, from, q) {
   const titles = topicTitles();
-  for (const r of results.slice(from, from + PAGE)) {
+  const shown = await Promise.all(results.slice(from, from + PAGE).map((r) => r.meta()));
+  for (const [url, title, topic, date] of shown) {
+    const r = { url, title, topic, date };
     const li = document.createElement("li");
     const a = document.createElement("a");
     a.href = new URL(r.url, siteRoot).href;
@@ -193,10 +195,17 @@ async function run() {
     return;
   }
   list.replaceChildren();
-  show(results, 0, q);
+  try {
+    await show(results, 0, q);
+  } catch (e) {
+    say("搜索索引无法加载，请稍后再试。");
+    return;
+  }
   const scope = topic && select && select.value === topic ? "（" + select.options[select.selectedIndex].text + "）" : "";
+  // A lone character is only found where it stands alone (the index holds character pairs).
+  const lone = (normalize(q).match(RUN) || []).some((w) => w.length === 1 && w >= "\u3400");
   say(results.length ? "“" + q + "”" + scope + "：找到 " + results.length + " 条结果" :
-      "没有找到与“" + q + "”" + scope + "相关的内容。");
+      "没有找到与“" + q + "”" + scope + "相关的内容。" + (lone ? "单个汉字请与前后的字连在一起搜索，如“税收”。" : ""));
   document.title = q + " - " + document.title.replace(/^.* - (?=站内搜索)/, "");
 }
 
