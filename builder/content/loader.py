@@ -6,6 +6,7 @@ Errors are collected (every broken file is named in one run) and raised together
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import unicodedata
@@ -362,7 +363,7 @@ class Loader:
         self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])
-        for name in {slug_field, title_field, *required, *declared} - {None}:
+        for name in {slug_field, title_field, meta.get("date_field"), *required, *declared} - {None, ""}:
             if name not in source.fields:
                 guess = closest(name, source.fields)
                 raise ContentError(
@@ -477,4 +478,13 @@ class Loader:
 
 
 def load_site(site: SiteConfig, options: LoadOptions | None = None) -> Site:
-    return Loader(site, options or LoadOptions()).load()
+    # Loading makes millions of objects that all stay alive and no cyclic garbage: the cyclic
+    # collector would walk them again and again (36 % of loading 100,000 pages, 18 % of a
+    # million-row data column). Reference counting still frees everything as usual.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return Loader(site, options or LoadOptions()).load()
+    finally:
+        if collecting:
+            gc.enable()
