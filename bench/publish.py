@@ -3,10 +3,10 @@ publish (files/s), then a republish after editing one page (files sent, seconds)
 OpenSSH against paramiko's SFTP for the ssh target.
 
     .venv/bin/python bench/publish.py [--pages 10000] [--out bench/out] [--targets dir ssh-rsync ssh-sftp s3]
-                                      [--gen ../shared/bench/gen_corpus.py]
+                                      [--gen bench/gen_corpus.py] [--corpus PATH]
 
-The corpus is bench/run.py's (../shared/bench/gen_corpus.py --flavor zhuanti, built with
-builder.build). Its pages hold deliberately broken links, so its check fails: every publish here
+The corpus is bench/run.py's (bench/gen_corpus.py --flavor zhuanti, built with builder.build),
+or ``--corpus PATH``: a corpus folder already generated (a copy: the bench builds and edits it). Its pages hold deliberately broken links, so its check fails: every publish here
 runs with --force (which the release records). The servers are the tests' own: OpenSSH's sshd and
 ``rclone serve s3`` started on 127.0.0.1 (tests/publish_helpers.py). Prints a table and the load;
 nothing is asserted.
@@ -71,7 +71,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--targets", nargs="+", default=["dir", "ssh-rsync", "ssh-sftp", "s3"])
-    ap.add_argument("--gen", type=Path, help="gen_corpus.py (default: bench/run.py's, ../shared/bench/)")
+    ap.add_argument("--gen", type=Path, help="gen_corpus.py (default: bench/run.py's, bench/gen_corpus.py)")
+    ap.add_argument("--corpus", type=Path, help="a generated corpus folder to use (and build) instead")
     args = ap.parse_args()
     os.environ["ZHUANTI_QUIET"] = "1"
     import pytest
@@ -82,7 +83,7 @@ def main() -> None:
     run = load_run_module()
     if args.gen:
         run.GEN = args.gen
-    root = run.make_corpus(args.pages, args.out / f"corpus-{args.pages}").resolve()
+    root = (args.corpus or run.make_corpus(args.pages, args.out / f"corpus-{args.pages}")).resolve()
     t0 = time.perf_counter()
     build_site(root, BuildOptions())
     print(f"build (incremental, may be a no-op): {time.perf_counter() - t0:.1f} s; {load()}")
@@ -119,8 +120,10 @@ def main() -> None:
         page.write_text(text + f"\n补充说明 {time.time()}。\n", encoding="utf-8")
         try:
             t0 = time.perf_counter()
-            build_site(root, BuildOptions())
+            report = build_site(root, BuildOptions())
             rebuild = time.perf_counter() - t0
+            print(f"rebuild after the edit: {rebuild:.2f} s; written {sorted(report.written)}, removed "
+                  f"{sorted(report.removed)}", flush=True)
             for target in args.targets:
                 seconds, cpu_s, sent, _ = publish(root, target)
                 rows.append((target, "republish, 1 page edited", sent, seconds, cpu_s,

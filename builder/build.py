@@ -14,8 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import tempfile
+import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -25,10 +24,10 @@ from xml.sax.saxutils import escape as xml_escape
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.loader import LoadOptions, load_site, theme_dir
+from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
-from builder.deps import Resolver
-from builder.engine_sources import Inputs, SourceCache
+from builder.deps import Resolver, covering_keys
+from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
@@ -37,15 +36,18 @@ from builder.media import MediaHtml, check_executor, process_media
 from builder.notes import fresh_notes
 from builder.output import Sink, check_output_folder, recover
 from builder.render.engines import make_renderer
-from builder.render.pages import Job, PageRenderer, day, make_templates
+from builder.render.pages import Job, PageRenderer, make_templates
 from builder.render.urls import absolute
 from builder.resources import builtin_theme_dir
-from builder.search import SEARCH_URL, build_search, search_page
+from builder.search import SEARCH_URL, SearchIndex, page_record, search_page
 from builder.state import BuildState, OutputRecord
 
 STATE_FILE = "build-state.sqlite"
 SOURCES_FILE = "sources.sqlite"
 PARALLEL_THRESHOLD = 400  # below this many pages a process pool costs more than it saves
+# The loaded site is written to disk again (at Engine.close) when this many detail page files were
+# patched into it since it was last written.
+SNAPSHOT_AFTER = 200
 SITEMAP = "sitemap.xml"
 
 
@@ -81,6 +83,7 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # outputs (re)written by this build, under output
     removed: list[str] = field(default_factory=list)  # outputs of the previous build that are gone
+    patched: list[str] | None = None  # the site was the last one with these page files read again (None: read whole)
 
 
 def _h(value) -> str:
@@ -100,7 +103,8 @@ def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bo
 
 
 def _render_jobs(jobs: list[Job]) -> list[tuple]:
-    """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings) or (output, error)."""
+    """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings, search record)
+    or (output, error)."""
     renderer: PageRenderer = _worker["renderer"]
     staging: Path = _worker["staging"]
     out = []
@@ -114,8 +118,9 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
         target = staging / job.output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        record = page_record(renderer, job.page_url, html, job.variant)  # site search (builder/search)
         out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, sorted(keys),
-                    warnings))
+                    warnings, record))
     return out
 
 
@@ -143,6 +148,21 @@ class Plan:
     changed_keys: list[str] = field(default_factory=list)
 
 
+@dataclass
+class KeptSite:
+    """The engine's loaded site (``Loader.patch`` brings it up to date) and where it stands against
+    its copy on disk (``.zhuanti-cache/build-state*.site``, for the next ``zhuanti build`` run)."""
+
+    loaded: Loaded
+    header: tuple  # what the load depended on besides the files (version, options, time zone)
+    ident: str | None = None  # the copy on disk it comes from (None: not written yet)
+    since: set[str] = field(default_factory=set)  # detail page files patched in since that copy
+    pending: set[str] = field(default_factory=set)  # … of which not yet in ``loaded`` (read from disk)
+
+    def info(self) -> str:
+        return json.dumps({"id": self.ident, "since": sorted(self.since)}, ensure_ascii=False)
+
+
 class Builder:
     """One build of ``engine``'s site (the engine keeps what may be reused between builds)."""
 
@@ -159,6 +179,8 @@ class Builder:
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
         self.read: dict[str, set[str]] = {}  # output → the keys it read
         self.files: dict[str, tuple[str, int]] = {}  # every output → (sha256, size), for the manifest
+        self.search_records: dict[str, tuple | None] = {}  # rendered output → its search record
+        self.search_index = SearchIndex(self.state, self.public)
         self.now = options.now or clock.now(cfg.timezone)
         self.options_key = _h([self.opts.drafts, self.opts.future, self.opts.minify, self.opts.preview])
 
@@ -186,10 +208,7 @@ class Builder:
             self.report.seconds = time.perf_counter() - t0
             return self.report
         previous = {} if self.opts.clean else self.step("state", self.state.outputs)
-        sources = self.engine.sources
-        self.step("sources", sources.begin, inputs)
-        site = self.step("load", load_site, self.cfg, LoadOptions(self.opts.drafts, self.opts.future,
-                                                                   self.opts.topics, self.now, sources))
+        site = self.step("load", self.load, inputs)
         unknown = sorted(set(self.opts.topics or []) - {t.slug for t in site.topics})
         if unknown:
             raise ConfigError(tr("没有名为 {s} 的专题（现有：{a}）", "no topic named {s} (there are: {a})",
@@ -207,8 +226,9 @@ class Builder:
                                 templates=templates, markdown=markdown, now=self.now)
         renderer.check_mobile_prefix()
         resolver = Resolver(site, renderer, self.options_key, inputs.digest, __version__)
-        plan = self.step("plan", self.plan, renderer, resolver, previous, media_files, inputs)
-        sitemap = self.sitemap(renderer)
+        jobs = renderer.jobs()
+        plan = self.step("plan", self.plan, renderer, resolver, previous, media_files, inputs, jobs)
+        sitemap = self.step("sitemap", self.sitemap, renderer, jobs)
         sink = Sink(self.public, journal=self.opts.output is None)
         try:
             self.step("assets", self.place_files, plan, sink, inputs)
@@ -216,10 +236,11 @@ class Builder:
             self.keep(plan)
             self.write_extra(sink, SITEMAP, sitemap, previous)
             self.step("search", self.search, renderer, sink, previous, plan)
-            manifest, identity = self.step("manifest", self.manifest, site, renderer)
+            manifest, identity = self.step("manifest", self.manifest, site, renderer, jobs)
             self.write_extra(sink, MANIFEST_REL, manifest, previous, identity)
             complete = not previous
             self.step("commit", sink.commit, plan.removed, complete)
+            self.search_index.save()
         except BaseException:
             sink.abort()
             raise
@@ -227,13 +248,14 @@ class Builder:
         keys = set(plan.changed_keys).union(*self.read.values())
         said = {"warnings": json.dumps(site.warnings, ensure_ascii=False),
                 "notes": json.dumps(site.notes, ensure_ascii=False),
-                "media": str(sum(1 for a in site.assets if a.media))}
-        self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site, sources)), said),
+                "media": str(sum(1 for a in site.assets if a.media)), "site": self.kept.info()}
+        self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site)), said),
                   outputs=self.records,
                   written=self.read, removed=plan.removed, keyvals={k: resolver.value(k) for k in keys},
                   files=inputs.store(), full=not previous,
                   collect=bool(plan.removed) or len(self.read) > len(previous) // 10)
-        sources.save()
+        if self.read_sources:
+            self.engine.sources.save()
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
@@ -247,10 +269,77 @@ class Builder:
             pass  # reported by the loader
         return roots
 
-    def times(self, site: Site, sources: SourceCache) -> list[float]:
+    def load(self, inputs: Inputs) -> Site:
+        """The site: the engine's (in memory, or from disk), with the changed detail pages read
+        again, when nothing else the loader reads changed (``Loader.patch``); else read whole
+        (parsing again only the files whose signature changed, ``SourceCache``)."""
+        engine = self.engine
+        header = (__version__, self.opts.drafts, self.opts.future, str(clock.zone()))
+        options = LoadOptions(self.opts.drafts, self.opts.future, self.opts.topics, self.now)
+        self.read_sources = False
+        kept = None if self.opts.clean or self.time_passed else engine.kept_site(self.state, header, self.cfg,
+                                                                                 self.previous_meta)
+        pages = self.loader_changes(inputs, kept.loaded) if kept is not None else None
+        if pages is not None:
+            try:
+                site = Loader(self.cfg, options).patch(kept.loaded, pages | kept.pending)
+            except BuildFailed:
+                kept.pending |= pages  # left out of the site until they load: patched in again next time
+                raise
+            except BaseException:
+                engine.drop_site(self.state)
+                raise
+            if site is not None:
+                self.report.patched = sorted(pages | kept.pending)
+                kept.since |= pages | kept.pending
+                kept.pending = set()
+                self.kept = kept
+                return site
+        engine.drop_site(self.state)
+        sources = engine.sources
+        self.step("sources", sources.begin, inputs)
+        self.read_sources = True
+        loader = Loader(self.cfg, dataclasses.replace(options, sources=sources))
+        loaded = loader.walk()
+        site = loader.finish(loaded)
+        self.kept = engine.keep_site(self.state, KeptSite(loaded, header))
+        return site
+
+    def loader_changes(self, inputs: Inputs, loaded: Loaded) -> set[str] | None:
+        """The detail page files among the changed inputs, when every other changed input is one
+        the loader does not read (templates, word lists, site.toml — the configuration is compared
+        as a whole); None when the site must be loaded whole."""
+        try:
+            static = inputs.key(theme_dir(self.cfg) / "static") + "/"
+        except ConfigError:
+            return None
+        local_theme = f"themes/{self.cfg.theme}/"
+        pages = set()
+        for path in inputs.changed:
+            if path in loaded.origins and path in inputs.files:
+                pages.add(path)
+            elif path.startswith(static) or path + "/" == static:
+                return None
+            elif path.startswith("themes/"):
+                if path in ("themes/", local_theme):  # which theme folder is used
+                    return None
+            elif path.startswith("/"):
+                continue  # a theme outside the site: only its static/ is loaded
+            elif path.startswith("site_src/"):
+                parts = path.split("/")
+                if path == "site_src/" or (len(parts) == 2 and path.endswith(".md")) or \
+                        (len(parts) > 2 and parts[1] == "assets"):
+                    return None
+            else:
+                parts = path.split("/")
+                if not (len(parts) > 3 and parts[0] == "topics" and parts[2] == "templates" and parts[3]):
+                    return None
+        return pages
+
+    def times(self, site: Site) -> list[float]:
         """The moments at which what the sources say changes: publish_at / expire_at / dates of
         every page (drafts and future pages included), and the day after each topic's end."""
-        out = set(sources.times())
+        out = {t for ts in self.kept.loaded.times.values() for t in ts}
         zone = clock.get_zone(self.cfg.timezone)
         for t in site.topics:
             if t.config.end:
@@ -263,7 +352,7 @@ class Builder:
         repeated by a build that finds nothing to do)."""
         return {"options": self.options_key, "version": __version__, "now": repr(self.now.timestamp()),
                 "times": times, "warnings": said.get("warnings", "[]"), "notes": said.get("notes", "[]"),
-                "media": said.get("media", "0")}
+                "media": said.get("media", "0"), "site": said.get("site", "{}")}
 
     def skip(self, meta: dict, stats: list[tuple], inputs: Inputs) -> bool:
         """True when this build would write nothing: the same sources and options as the last one,
@@ -312,24 +401,29 @@ class Builder:
 
     # ---- plan --------------------------------------------------------------------------------
     def plan(self, renderer: PageRenderer, resolver: Resolver, previous: dict[str, OutputRecord],
-             media_files: list[PlannedFile], inputs: Inputs) -> Plan:
+             media_files: list[PlannedFile], inputs: Inputs, jobs: list[Job]) -> Plan:
         """Decide, without writing anything, which outputs are still valid and which must be made:
         every stored key is computed again from the loaded site; the outputs that read a key whose
         value changed are made again (with new outputs, and outputs edited or removed by hand)."""
         plan = Plan()
         touched = self.touched(renderer, inputs) if previous else None
         if touched is not None:
-            # Only page files changed: the fields of the other pages are what they were (their
-            # keys cannot have changed); lists, neighbours, links, templates are computed again.
+            # Only page files changed: the keys about other pages, other columns and other files
+            # are what they were; those about these pages, their columns and their files, and the
+            # site-wide ones (templates, files, media, the site's lists) are computed again.
             gone = {p[:-len("index.html")] for p, r in previous.items() if r.kind == "page"} - set(renderer.by_url)
-            stored = self.state.keyvals(touched | gone)
+            pages = touched | gone
+            columns = {u[:u.rstrip("/").rfind("/") + 1] for u in pages} & renderer.columns.keys()
+            sources = {p for p in inputs.changed if not p.endswith("/")}
+            folders = {p[:-len("/index.md")] for p in sources if p.endswith("/index.md")}
+            stored = self.state.keyvals_near(pages, columns, sources, folders)
         else:
             stored = self.state.keyvals() if previous else {}
         plan.changed_keys = [k for k, v in stored.items() if resolver.value(k) != v]
         affected = self.state.outputs_for(plan.changed_keys) if plan.changed_keys else set()
         selected = set(self.opts.topics or [])
         current: set[str] = set()
-        for job in renderer.jobs():
+        for job in jobs:
             current.add(job.output)
             rec = previous.get(job.output)
             if rec is not None and not rec.dirty and job.output not in affected and self.still_ours(rec):
@@ -428,7 +522,7 @@ class Builder:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
                 continue
-            output, sha, size, mtime_ns, keys, warnings = item
+            output, sha, size, mtime_ns, keys, warnings, self.search_records[item[0]] = item
             self.report.warnings.extend(warnings)
             self.read[output] = set(keys)
             self.files[output] = (sha, size)
@@ -464,63 +558,64 @@ class Builder:
         self.report.written.append(rel)
 
     def search(self, renderer: PageRenderer, sink: Sink, previous: dict[str, OutputRecord], plan: Plan) -> None:
-        """The search page and index (builder/search.py) read every page: made again only when a
-        page changed, from a folder of links to this build's pages (kept and new)."""
-        old = {p: r for p, r in previous.items() if r.kind == "search"}
-        if self.opts.preview:
-            # The preview shows the search page but does not index: pagefind reads every page, which
-            # would cost seconds on each save of a large site.
+        """The search page and index (builder/search): the records of the pages rendered now update
+        the previous index (a small delta), or make it anew on a clean build."""
+        old = {p for p, r in previous.items() if r.kind == "search"}
+        made: set[str] = set()
+        if self.cfg.build.search:
             page = search_page(renderer)
             if page is not None:
-                self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search")
-            plan.removed.extend(p for p in old if p != SEARCH_URL + "index.html" or page is None)
-            return
-        mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
-        pages = sorted((p, s) for p, (s, _) in self.files.items()  # mobile copies are not indexed twice
-                       if p.endswith(".html") and not (mobile and p.startswith(mobile)))
-        ident = _h(["search", pages, self.cfg.base_url])
-        if old and all(r.source == ident and self.still_ours(r) for r in old.values()):
-            for r in old.values():
-                self.files[r.path] = (r.sha256, r.size)
-            return
-        written = set(sink.written)
-        view = Path(tempfile.mkdtemp(prefix=".pages-", dir=sink.staging.parent))
-        try:
-            for rel, _ in pages:
-                target = view / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(sink.staging / rel if rel in written else self.public / rel, target)
+                self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search", same_bytes=True)
+                made.add(SEARCH_URL + "index.html")
+        if self.cfg.build.search:
+            mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
+            records = {rel[:-len("index.html")]: rec for rel, rec in self.search_records.items()
+                       if not (mobile and rel.startswith(mobile))}
+            records.update((rel[:-len("index.html")], None) for rel in plan.removed if rel.endswith("index.html"))
 
-            def write(rel: str, data: bytes) -> None:
-                if rel.endswith(".html"):  # the search page is indexed with the others
-                    (view / rel).parent.mkdir(parents=True, exist_ok=True)
-                    (view / rel).write_bytes(data)
-                self.write_extra(sink, rel, data, previous, kind="search", identity=ident, same_bytes=True)
-                made.add(rel)
+            def valid(rel: str, sha: str) -> bool:
+                rec = previous.get(rel)
+                return rec is not None and rec.sha256 == sha and self.still_ours(rec)
 
-            made: set[str] = set()
-            build_search(renderer, view, write)
-        finally:
-            shutil.rmtree(view, ignore_errors=True)
-        plan.removed.extend(p for p in old if p not in made)
+            def others() -> dict:  # pages kept from the last build, read back (no usable previous index)
+                out = {}
+                for rec in plan.keep + plan.carried:
+                    url = rec.path[:-len("index.html")]
+                    if rec.kind == "page" and url not in records and not (mobile and rec.path.startswith(mobile)):
+                        out[url] = page_record(renderer, url, (self.public / rec.path).read_text(encoding="utf-8"))
+                return out
 
-    def sitemap(self, renderer: PageRenderer) -> bytes:
+            write, keep = self.search_index.update(records, self.opts.clean or not previous, valid, others)
+            for rel in keep:
+                self.files[rel] = (previous[rel].sha256, previous[rel].size)
+            for rel, data in sorted(write.items()):
+                self.write_extra(sink, rel, data, previous, kind="search", same_bytes=True)
+            made.update(keep, write)
+        else:
+            self.search_index.clear()
+        plan.removed.extend(sorted(old - made))
+
+    def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for out in sorted(j.output for j in renderer.jobs() if not j.variant):  # canonical URLs only
-            url = absolute(self.cfg.base_url, out[: -len("index.html")])
-            page = renderer.by_url.get(out[: -len("index.html")])
-            lastmod = f"<lastmod>{day(page.date)}</lastmod>" if page and page.date else ""
+        base = self.cfg.base_url.rstrip("/") + "/"
+        dates = LocalDates()
+        for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
+            path = out[: -len("index.html")]
+            url = base + path if _URL_SAFE(path) else absolute(self.cfg.base_url, path)
+            page = renderer.by_url.get(path)
+            lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
             lines.append(f"<url><loc>{xml_escape(url)}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
 
-    def manifest(self, site: Site, renderer: PageRenderer) -> tuple[bytes, str]:
+    def manifest(self, site: Site, renderer: PageRenderer, jobs: list[Job]) -> tuple[bytes, str]:
         """The manifest, and what identifies its content (everything but built_at)."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         built = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch and epoch.isdigit() else clock.now("UTC")
         pages = []
-        for job in renderer.jobs():
+        dates = LocalDates()
+        for job in jobs:
             if job.kind == "list":
                 col = renderer.columns[job.url]
                 pages.append({"path": job.output, "source": col.index.rel_source, "kind": "column", "title": col.title,
@@ -529,11 +624,11 @@ class Builder:
             p = renderer.by_url[job.url]
             pages.append({"path": job.output, "source": p.rel_source + (f"#row={p.record.row}" if p.record else ""),
                           "kind": "detail" if p.kind == "record" else p.kind, "title": p.title,
-                          "date": clock.local(p.date).strftime("%Y-%m-%d %H:%M") if p.date else None,
+                          "date": dates.minute(p.date) if p.date else None,
                           "topic": p.topic, "column": p.column})
         columns = [{"path": c.index.output, "topic": c.topic, "name": c.name, "title": c.title,
                     "column_type": c.column_type, "stale_after_days": c.stale_after_days, "pages": len(c.pages),
-                    "latest": day(c.latest) or None} for t in site.topics for c in t.columns]
+                    "latest": dates.day(c.latest) or None} for t in site.topics for c in t.columns]
         topics = [{"slug": t.slug, "title": t.title, "start": str(t.config.start) if t.config.start else None,
                    "end": str(t.config.end) if t.config.end else None, "archived": t.archived} for t in site.topics]
         data = {
@@ -542,41 +637,106 @@ class Builder:
             "files": [{"path": p, "sha256": s, "size": n} for p, (s, n) in sorted(self.files.items())],
             "pages": pages, "columns": columns, "topics": topics,
         }
-        identity = _h(data)
-        data["built_at"] = built.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return fast_dump_manifest(data).encode("utf-8"), identity
+        stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
+        parts = manifest_parts(data)
+        if parts is None:  # not the usual shape: the plain writer
+            identity = _h(data)
+            data["built_at"] = stamp
+            return dump_manifest(data).encode("utf-8"), identity
+        identity = _h("\n".join(parts.values()).encode())
+        parts["built_at"] = f' "built_at": {_json_str(stamp)}'
+        return join_manifest(parts).encode("utf-8"), identity
 
 
-def fast_dump_manifest(data: dict) -> str:
-    """``manifest.dump_manifest(data)``, byte for byte, without the pure-Python indenting encoder
-    (10× faster on 10,000 pages): lists of flat objects are written line by line."""
-    enc = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*\Z").match  # nothing to percent-encode (urllib's safe set)
+
+
+class LocalDates:
+    """Dates as pages show them, in the site's time zone (``render.pages.day`` and ``pubdate``
+    without strftime, for the 10,000 lines of a sitemap or manifest)."""
+
+    def __init__(self) -> None:
+        self.zone = clock.zone()
+
+    def day(self, value: dt.datetime | None) -> str:
+        if not value:
+            return ""
+        d = value.astimezone(self.zone)
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+    def minute(self, value: dt.datetime) -> str:
+        d = value.astimezone(self.zone)
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
+
+
+_json_str = json.encoder.encode_basestring  # a str as JSON with ensure_ascii=False (the C encoder)
+_json_any = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+def _json_flat(v) -> str | None:
+    """A JSON scalar as ``json.dumps`` writes it (None for a dict or list)."""
+    t = type(v)
+    if t is str:
+        return _json_str(v)
+    if t is int:
+        return int.__repr__(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is dict or t is list or isinstance(v, dict | list):
+        return None
+    return _json_any(v)
+
+
+def manifest_parts(data: dict) -> dict[str, str] | None:
+    """Each top-level entry of the manifest as ``dump_manifest`` writes it (None when a value is
+    not a scalar, a flat object or a list of flat objects)."""
+    keys: dict[str, str] = {}
 
     def flat(obj: dict, pad: str) -> str | None:
         if not obj:
             return "{}"
         items = []
         for k in sorted(obj):
-            v = obj[k]
-            if isinstance(v, dict | list):
+            v = _json_flat(obj[k])
+            if v is None:
                 return None
-            items.append(f'{pad} {enc(k)}: {enc(v)}')
+            name = keys.get(k)
+            if name is None:
+                name = keys[k] = f"{pad} {_json_str(k)}: " if type(k) is str else None
+                if name is None:
+                    return None
+            items.append(name + v)
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
 
-    parts = []
+    parts = {}
     for key in sorted(data):
         value = data[key]
         if isinstance(value, dict):
             text = flat(value, " ")
+            keys.clear()
         elif isinstance(value, list):
             rows = [flat(v, "  ") if isinstance(v, dict) else None for v in value]
-            text = None if None in rows else ("[]" if not rows else "[\n" + ",\n".join("  " + r for r in rows) + "\n ]")
+            keys.clear()
+            text = None if None in rows else ("[]" if not rows else "[\n  " + ",\n  ".join(rows) + "\n ]")
         else:
-            text = enc(value)
-        if text is None:
-            return dump_manifest(data)
-        parts.append(f" {enc(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            text = _json_any(value)
+        if text is None or type(key) is not str:
+            return None
+        parts[key] = f" {_json_str(key)}: {text}"
+    return parts
+
+
+def join_manifest(parts: dict[str, str]) -> str:
+    return "{\n" + ",\n".join(parts[k] for k in sorted(parts)) + "\n}\n"
+
+
+def fast_dump_manifest(data: dict) -> str:
+    """``manifest.dump_manifest(data)``, byte for byte, without the pure-Python indenting encoder
+    (30× faster on 10,000 pages): lists of flat objects are written line by line."""
+    parts = manifest_parts(data)
+    return dump_manifest(data) if parts is None else join_manifest(parts)
 
 
 class Engine:
@@ -599,6 +759,7 @@ class Engine:
         self._markdown = None
         self._last_site: Site | None = None
         self._last_state: BuildState | None = None
+        self._kept: dict[Path, KeptSite] = {}  # the loaded site, by build state (one per output folder)
 
     def build(self, changed: Iterable[Path] | None = None) -> BuildReport:
         """Bring the output up to date. ``changed``: source paths a watcher saw change (a hint;
@@ -625,6 +786,44 @@ class Engine:
         if path not in self._states:
             self._states[path] = BuildState(path)
         return self._states[path]
+
+    def kept_site(self, state: BuildState, header: tuple, cfg: SiteConfig, meta: dict[str, str]) -> KeptSite | None:
+        """The loaded site of the last build into ``state``'s output: kept in memory, else written
+        to disk by an earlier run (with the pages patched in since, still to read again)."""
+        kept = self._kept.get(state.path)
+        if kept is None:
+            try:
+                info = json.loads(meta.get("site") or "{}")
+                ident, since = info.get("id"), set(info.get("since") or [])
+            except (ValueError, AttributeError):
+                return None
+            loaded = load_snapshot(snapshot_path(state), ident, header) if ident else None
+            if not isinstance(loaded, Loaded):
+                return None
+            kept = self._kept[state.path] = KeptSite(loaded, header, ident, since, set(since))
+        if kept.header != header or kept.loaded.site.config != cfg:
+            return None
+        return kept
+
+    def keep_site(self, state: BuildState, kept: KeptSite) -> KeptSite:
+        self._kept[state.path] = kept
+        return kept
+
+    def drop_site(self, state: BuildState) -> None:
+        self._kept.pop(state.path, None)
+
+    def save_sites(self) -> None:
+        """Write the loaded sites that changed much since they were last written (or never were),
+        for the next run."""
+        for path, kept in self._kept.items():
+            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER:
+                continue
+            state = self._states.get(path)
+            if state is None:
+                continue
+            ident = save_snapshot(snapshot_path(state), kept.header, kept.loaded)
+            kept.ident, kept.since, kept.pending = ident, set(), set()
+            state.set_meta("site", kept.info())
 
     @property
     def sources(self) -> SourceCache:
@@ -656,11 +855,12 @@ class Engine:
         wanted = {k[len("source:"):] for k in keys if k.startswith("source:")}
         if wanted and site is not None:
             expanded += [f"p|{p.url}|*" for p in site.all_pages() if p.rel_source in wanted]
-        return state.outputs_for(expanded)
+        return state.outputs_for(covering_keys(site, expanded))
 
     def close(self) -> None:
         if self._sources is not None and self._sources.dirty:
             self._sources.save()
+        self.save_sites()
         for state in self._states.values():
             state.close()
         if self.lock is not None:
@@ -672,6 +872,10 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def snapshot_path(state: BuildState) -> Path:
+    return state.path.with_suffix(".site")
 
 
 def build_site(root: Path, options: BuildOptions | None = None) -> BuildReport:

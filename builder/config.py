@@ -96,7 +96,7 @@ class BuildConfig:
     markdown_engine: str = "pyromark"
     # media jobs: "local" (process/thread pools) or "dask://HOST[:PORT]" (media_pipeline/executor.py)
     executor: str = "local"
-    # site search (builder/search.py): the /search/ page, the Pagefind index and the header box;
+    # site search (builder/search): the /search/ page, its index and the header box;
     # false when the portal's own search serves the site
     search: bool = True
 

@@ -103,6 +103,29 @@ class BuildState:
                                        (f"p|{url}|", f"p|{url}}}")))
         return out
 
+    def keyvals_near(self, pages: Iterable[str], columns: Iterable[str], sources: Iterable[str],
+                     folders: Iterable[str]) -> dict[str, str]:
+        """The stored keys whose value can change when only the pages ``pages`` (URLs) changed,
+        in the columns ``columns`` (URLs), made from the files ``sources`` (bundles: the files in
+        ``folders``): the site-wide keys (``s|``, ``t|``, templates, files, media, unknown kinds),
+        and of the per-page, per-column, neighbour, link and badge keys only those about them."""
+        narrow = ("p|", "c|", "nb|", "l|", "badge|", "jobs|")
+        where = " AND ".join("NOT (key >= ? AND key < ?)" for _ in narrow)
+        out = dict(self.db.execute(f"SELECT key, value FROM keyvals WHERE {where}",
+                                   [b for k in narrow for b in (k, k[:-1] + "}")]))
+        top = "\U0010ffff"  # after every character: [x, x + top) are the keys that start with x
+        ranges = []
+        for url in pages:
+            ranges += [(f"p|{url}|", f"p|{url}}}"), (f"badge|{url}", f"badge|{url}")]
+        for url in columns:
+            ranges += [(f"c|{url}|", f"c|{url}}}"), (f"nb|{url}", f"nb|{url}{top}"), (f"jobs|{url}", f"jobs|{url}")]
+        for which in ("links", "excl", "asset", "msrc"):
+            ranges += [(f"l|{which}|{src}", f"l|{which}|{src}") for src in sources]
+            ranges += [(f"l|{which}|{d}/", f"l|{which}|{d}/{top}") for d in folders]
+        for lo, hi in ranges:
+            out.update(self.db.execute("SELECT key, value FROM keyvals WHERE key >= ? AND key <= ?", (lo, hi)))
+        return out
+
     def files(self) -> dict[str, FileSig]:
         return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
                 for r in self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, digest, racy FROM files")}
@@ -161,6 +184,10 @@ class BuildState:
         with self.db:
             self._save_files(files)
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def _save_files(self, files: tuple[dict[str, FileSig], list[str]]) -> None:
         upserts, gone = files

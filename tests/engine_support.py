@@ -8,29 +8,29 @@ from pathlib import Path
 
 from builder.build import BuildOptions, build_site
 from builder.errors import BuildFailed, ZhuantiError
+from builder.search import decode
+from builder.search.index import FOLDER as INDEX
 
 SOURCES = ("site_src", "topics", "themes")
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative posix path → bytes), except the search index.
+    """Every file under ``folder`` (relative posix path → bytes); the search index as what it means.
 
-    Pagefind numbers pages in the order its threads finish them, so two clean builds of the same
-    pages may differ there; its files (and their lines in the manifest) are replaced by the number
-    of pages indexed, which must match.
+    An incremental build keeps the base index and writes a delta where a clean build writes one new
+    base, so the files of ``search-index/`` (and their lines in the manifest) are replaced by the
+    documents a browser would search (``builder.search.decode``: base + delta), which must match.
     """
     if not folder.is_dir():
         return {}
     out = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-    entry = out.get("pagefind/pagefind-entry.json")
-    for rel in [r for r in out if r.startswith("pagefind/")]:
-        del out[rel]
-    if entry is not None:
-        out["pagefind/pages-indexed"] = str({k: v.get("page_count") for k, v in
-                                             json.loads(entry)["languages"].items()}).encode()
+    index = [r for r in out if r.startswith(INDEX + "/")]
+    if index:
+        files = {r[len(INDEX) + 1:]: out.pop(r) for r in index}
+        out[INDEX + "/decoded"] = json.dumps(decode(files.__getitem__), ensure_ascii=False, sort_keys=True).encode()
     if ".zhuanti/manifest.json" in out:
         manifest = json.loads(out[".zhuanti/manifest.json"])
-        manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith("pagefind/")]
+        manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith(INDEX + "/")]
         out[".zhuanti/manifest.json"] = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
     return out
 

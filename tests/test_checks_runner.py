@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -268,7 +269,16 @@ def many_pages(root: Path, n: int, special: dict[int, str] | None = None) -> Pat
                         for i in range(n)})
 
 
-def test_worker_processes_find_the_same_as_one_process(tmp_path):
+@pytest.fixture(params=["fork", "spawn"])
+def start(request, monkeypatch):
+    """Both ways of starting workers: fork (Linux, one thread) and spawn (threads, other systems)."""
+    from builder.checks import runner
+
+    monkeypatch.setattr(runner, "start_method", lambda: request.param)
+    return request.param
+
+
+def test_worker_processes_find_the_same_as_one_process(tmp_path, start):
     many_pages(tmp_path, 120, {7: "错字", 80: "又一个错字"})
     one = run_with(tmp_path, make_recorders, jobs=1)
     two = run_with(tmp_path, make_recorders, jobs=2)
@@ -279,7 +289,7 @@ def test_worker_processes_find_the_same_as_one_process(tmp_path):
     assert two.page_list == one.page_list
 
 
-def test_a_worker_that_dies_costs_one_page_not_the_run(tmp_path):
+def test_a_worker_that_dies_costs_one_page_not_the_run(tmp_path, start):
     many_pages(tmp_path, 120, {10: "CRASH", 11: "错字", 119: "错字"})
     run = run_with(tmp_path, make_crashers, jobs=2)
     assert run.pages == 120
@@ -296,3 +306,17 @@ def test_small_folders_and_instances_stay_in_one_process(tmp_path):
     assert worker_count(4, 120) == 2  # at least 50 pages per worker
     assert worker_count(1, 100_000) == 1
     assert worker_count(None, 100_000) >= 1
+
+
+def test_workers_fork_only_from_a_process_with_one_thread(monkeypatch):
+    import threading
+
+    from builder.checks.runner import start_method
+
+    if not sys.platform.startswith("linux"):
+        assert start_method() == "spawn"
+        return
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # e.g. a progress bar or a server thread
+    assert start_method() == "spawn"

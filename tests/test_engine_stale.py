@@ -185,8 +185,13 @@ def test_engine_reloads_only_changed_sources_and_says_which_outputs_read_a_sourc
         path = tmp_path / "topics/demo/news/c.md"
         path.write_text(path.read_text(encoding="utf-8").replace("丙新闻", "丙"), encoding="utf-8")
         report = engine.build([path])
-        assert engine.sources.parsed == 1
+        assert report.patched == ["topics/demo/news/c.md"]  # the loaded site, with this page read again
         assert set(report.written) >= {"demo/news/c/index.html", "demo/news/b/index.html"}
+        (tmp_path / "topics/demo/news/d.md").write_text("---\ntitle: 丁\n---\n正文\n", encoding="utf-8")
+        report = engine.build()
+        assert report.patched is None  # a new file: the site is loaded whole, parsing only d.md and c.md
+        assert engine.sources.parsed == 2  # (c.md was read again by the patch, not through the parse cache)
+        assert "demo/news/d/index.html" in report.written
         readers = engine.outputs_for(["source:topics/demo/news/c.md"])
         assert "demo/news/c/index.html" in readers
         assert engine.outputs_for(["p|demo/news/c/|title"]) >= {"demo/news/b/index.html", "demo/index.html"}

@@ -43,6 +43,12 @@ class Finding:
         return asdict(self)
 
 
+# The elements the families read on every page (links, media, scripts, styles, meta tags).
+QUERIED_TAGS = ("a", "area", "img", "source", "video", "audio", "track", "link", "script", "iframe", "frame",
+                "object", "embed", "form", "input", "meta", "style")
+_TAGS_QUERY = ",".join(QUERIED_TAGS)
+
+
 class HtmlDoc:
     """A built page: its text, a lazily parsed selectolax tree and offset → line lookup."""
 
@@ -62,6 +68,31 @@ class HtmlDoc:
         from selectolax.lexbor import LexborHTMLParser
 
         return LexborHTMLParser(self.html)
+
+    @cached_property
+    def _queried(self) -> list[tuple[str, object]]:
+        # type selectors only: no element is listed twice
+        return [(node.tag, node) for node in self.tree.css(_TAGS_QUERY)]
+
+    @cached_property
+    def _by_tag(self) -> dict[str, list]:
+        found: dict[str, list] = {}
+        for tag, node in self._queried:
+            found.setdefault(tag, []).append(node)
+        return found
+
+    def elements(self, *tags: str) -> list:
+        """The page's elements with one of ``tags`` (from ``QUERIED_TAGS``), in document order; with
+        no tags, ``(tag, element)`` of every element of ``QUERIED_TAGS``.
+
+        The families ask for these on every page: one query of the tree answers all of them.
+        """
+        if not tags:
+            return self._queried
+        if len(tags) == 1:
+            return self._by_tag.get(tags[0], [])
+        wanted = frozenset(tags)
+        return [node for tag, node in self._queried if tag in wanted]
 
     @cached_property
     def _line_starts(self) -> list[int]:

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.links import Locator, shown
+from builder.checks.links import MEMO_SIZE, Locator, shown
 from builder.checks.urls import (
     MAX_URL_LENGTH,
+    Classified,
     DomainPolicy,
     SiteOrigin,
     classify,
@@ -328,10 +329,24 @@ def _has_background_image(decls: dict[str, str]) -> bool:
     return "url(" in decls.get("background-image", "") or "url(" in decls.get("background", "")
 
 
+_TECHNIQUES: dict[frozenset, tuple[str, bool] | None] = {}
+_MAX_TECHNIQUES = 10_000
+
+
 def hiding_technique(decls: dict[str, str]) -> tuple[str, bool] | None:
     """(technique, toggleable) when these computed declarations hide an element, else None."""
     if not decls:
         return None
+    key = frozenset(decls.items())  # pages of one template repeat the same few styles
+    found = _TECHNIQUES.get(key, _TECHNIQUES)
+    if found is _TECHNIQUES:
+        if len(_TECHNIQUES) >= _MAX_TECHNIQUES:
+            _TECHNIQUES.clear()
+        found = _TECHNIQUES[key] = _hiding_technique(decls)
+    return found
+
+
+def _hiding_technique(decls: dict[str, str]) -> tuple[str, bool] | None:
     if decls.keys() <= _COLOUR_PROPS:  # the common case: only colours were declared
         color = parse_color(decls["color"]) if "color" in decls else None
         return ("color:transparent", False) if color is not None and len(color) == 4 else None
@@ -410,12 +425,126 @@ def _root(node):
     return node
 
 
-def _cascade(rules: list[Rule], nodes: dict[int, object]) -> _PageStyles:
+# Selectors whose match depends only on the element and its ancestors (their names and the attributes
+# the selector reads): no sibling combinators, no structural or state pseudo-classes, no namespaces.
+_ATTR_SELECTOR = re.compile(r"""\[\s*([-\w]+)\s*(?:[~|^$*]?=\s*(?:"[^"]*"|'[^']*'|[^\]\s"']*)\s*[iIsS]?\s*)?\]""")
+_PSEUDO_CLASS = re.compile(r":([-\w]*)")
+_LOCAL_PSEUDO = frozenset({"root", "not", "is", "where"})
+_MAX_SIGNATURES = 100_000
+# "<!doctype html>" (any case) is the doctype of no-quirks mode; other pages are cascaded without the index.
+_STANDARDS_MODE = re.compile(r"\ufeff?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
+_NO_STYLE: dict = {}
+
+
+def local_attributes(selector: str) -> frozenset[str] | None:
+    """The attribute names ``selector`` reads when whether an element matches depends only on that
+    element and its ancestors (tag names, ``id``, ``class`` and those attributes); None otherwise
+    (sibling combinators, ``:first-child``, ``:has()``, namespaces, escapes …)."""
+    names = {m.group(1).lower() for m in _ATTR_SELECTOR.finditer(selector)}
+    rest = _ATTR_SELECTOR.sub("", selector)
+    if any(ch in rest for ch in "[]+~|\\\"'"):
+        return None
+    if any(name.lower() not in _LOCAL_PSEUDO for name in _PSEUDO_CLASS.findall(rest)):
+        return None
+    return frozenset(names)
+
+
+class _RuleIndex:
+    """The rules of one set of page styles, prepared for the cascade of many pages.
+
+    Rules with an ancestor-only selector (``local_attributes``) give the same result on every element
+    with the same *signature* (its tag and the attributes those selectors read, and its parent's
+    signature): each signature is matched once and remembered for the following pages. The other
+    rules are matched on every page.
+    """
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.local: dict[tuple[str, str], list[Rule]] = {}
+        self.live: list[Rule] = []
+        names = {"id", "class"}
+        for rule in rules:
+            attrs = local_attributes(rule.selector)
+            if attrs is None:
+                self.live.append(rule)
+            else:
+                names |= attrs
+                self.local.setdefault(rule.key, []).append(rule)
+        self.names = frozenset(names)
+        self._signatures: dict[tuple, int] = {}
+        self._results: dict[int, tuple[dict[str, tuple], bool]] = {}
+
+    def signature(self, node, memo: dict[int, int]) -> int:
+        """A number naming the node's tag and read attributes, and those of every ancestor."""
+        mid = node.mem_id
+        sig = memo.get(mid)
+        if sig is None:
+            parent = node.parent
+            names = self.names
+            key = (node.tag, tuple((k, v) for k, v in node.attributes.items() if k in names),
+                   self.signature(parent, memo) if parent is not None else -1)
+            sig = self._signatures.get(key)
+            if sig is None:
+                if len(self._signatures) >= _MAX_SIGNATURES:
+                    self._signatures.clear()
+                    self._results.clear()
+                sig = self._signatures[key] = len(self._signatures)
+            memo[mid] = sig
+        return sig
+
+    def local_styles(self, node, sig: int, matched: dict[str, set[int]]) -> tuple[dict[str, tuple], bool]:
+        """(winning local declarations: property → (value, rank), revealable) of a node."""
+        hit = self._results.get(sig)
+        if hit is None:
+            attrs = node.attributes
+            keys = {("any", ""), ("tag", node.tag)}
+            if attrs.get("id"):
+                keys.add(("id", attrs["id"]))
+            keys.update(("class", c) for c in (attrs.get("class") or "").split())
+            winners: dict[str, tuple] = {}
+            reveal = False
+            for key in keys:
+                for rule in self.local.get(key, ()):
+                    if _matches(node, rule.selector, matched):
+                        if rule.reveal:
+                            reveal = True
+                        else:
+                            _apply(winners, rule)
+            hit = self._results[sig] = (winners, reveal)
+        return hit
+
+
+def _matches(node, selector: str, matched: dict[str, set[int]]) -> bool:
+    """Whether ``node`` itself matches ``selector`` (False for a selector lexbor cannot parse)."""
+    try:
+        # css_matches is true when the node *or anything inside it* matches: a cheap
+        # filter only; the node itself must be among the selector's matches.
+        if not node.css_matches(selector):
+            return False
+        if selector not in matched:
+            matched[selector] = {n.mem_id for n in _root(node).css(selector)}
+    except Exception:  # noqa: BLE001 - selectolax raises its own error on selectors it cannot parse
+        return False
+    return node.mem_id in matched[selector]
+
+
+def _apply(winners: dict[str, tuple], rule: Rule) -> None:
+    for prop, value, important in rule.decls:
+        rank = (important, rule.specificity, rule.order)
+        old = winners.get(prop)
+        if old is None or rank >= old[1]:
+            winners[prop] = (value, rank)
+
+
+def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | None = None) -> _PageStyles:
     """Cascade the declarations of ``rules`` onto ``nodes`` (the ancestors of off-site links).
 
     Each rule is only tried on the nodes its rightmost part can match (``Rule.key``), with
     selectolax's ``css_matches``: the cost follows the number of links, not the size of the page.
+    With an ``index`` of the same rules, ancestor-only rules come from its memory of earlier pages
+    (only pass one for standards-mode pages: quirks mode matches class names in any case).
     """
+    live = rules if index is None else index.live
     by_key: dict[tuple[str, str], list] = {("any", ""): list(nodes.values())}
     attributes = {}
     for mid, node in nodes.items():
@@ -428,11 +557,18 @@ def _cascade(rules: list[Rule], nodes: dict[int, object]) -> _PageStyles:
     styles = _PageStyles()
     winners: dict[int, dict[str, tuple]] = {}
     matched: dict[str, set[int]] = {}  # selector → the nodes it matches themselves
-    for rule in rules:
+    if index is not None:
+        memo: dict[int, int] = {}
+        for mid, node in nodes.items():
+            local, reveal = index.local_styles(node, index.signature(node, memo), matched)
+            if reveal:
+                styles.revealable.add(mid)
+            if local:
+                winners[mid] = local  # shared with the index: copied before a live rule adds to it
+    copied: set[int] = set()
+    for rule in live:
         for node in by_key.get(rule.key, ()):
             try:
-                # css_matches is true when the node *or anything inside it* matches: a cheap
-                # filter only; the node itself must be among the selector's matches.
                 if not node.css_matches(rule.selector):
                     continue
                 if rule.selector not in matched:
@@ -445,14 +581,16 @@ def _cascade(rules: list[Rule], nodes: dict[int, object]) -> _PageStyles:
             if rule.reveal:
                 styles.revealable.add(mid)
                 continue
-            current = winners.setdefault(mid, {})
-            for prop, value, important in rule.decls:
-                rank = (important, rule.specificity, rule.order)
-                old = current.get(prop)
-                if old is None or rank >= old[1]:
-                    current[prop] = (value, rank)
+            current = winners.get(mid)
+            if current is None:
+                current = winners[mid] = {}
+                copied.add(mid)
+            elif mid not in copied:
+                current = winners[mid] = dict(current)
+                copied.add(mid)
+            _apply(current, rule)
     for mid, node in nodes.items():
-        won = winners.get(mid, {})
+        won = winners.get(mid, _NO_STYLE)
         merged = {prop: v for prop, (v, _) in won.items()}
         attrs = attributes[mid]
         if node.tag == "font" and attrs.get("color"):
@@ -483,18 +621,18 @@ class HiddenLinkCheck:
     def __init__(self, site: SiteConfig | None) -> None:
         self.origin = SiteOrigin.of(site)
         self.policy = DomainPolicy.of(site)
-        self._style_cache: dict[tuple, tuple[list[Rule], bool]] = {}
+        self._style_cache: dict[tuple, tuple[list[Rule], bool, _RuleIndex]] = {}
         self._sheet_cache: dict[Path, list[Rule] | None] = {}
+        self._classified: dict[str, Classified] = {}
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
-        tree = doc.tree
         findings: list[Finding] = []
         candidates = self._candidates(doc)
         locator = Locator(doc)
         if candidates:
             findings.extend(self._hidden_links(doc, candidates, locator))
         if "<script" in doc.html or "<SCRIPT" in doc.html:
-            for node in tree.css("script"):
+            for node in doc.elements("script"):
                 if node.attributes.get("src"):
                     continue
                 finding = self._script(doc, node.text() or "")
@@ -507,15 +645,24 @@ class HiddenLinkCheck:
 
     # -- links ------------------------------------------------------------------------------------
 
+    def _classify(self, raw: str) -> Classified:
+        """classify(), remembered (links repeat from page to page)."""
+        c = self._classified.get(raw)
+        if c is None:
+            if len(self._classified) >= MEMO_SIZE:
+                self._classified.clear()
+            c = self._classified[raw] = classify(raw, self.origin)
+        return c
+
     def _candidates(self, doc: HtmlDoc) -> list[_Candidate]:
         out = []
         # every off-site URL has "//" (http://, https://, //host): let the CSS engine skip the rest
-        for node in doc.tree.css('a[href*="//"],area[href*="//"],iframe[src*="//"]'):
+        for node in doc.elements("a", "area", "iframe"):
             tag = node.tag
             raw = node.attrs.get("src" if tag == "iframe" else "href") or ""
-            if not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            if "//" not in raw or not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
                 continue
-            c = classify(raw, self.origin)
+            c = self._classify(raw)
             parts = c.parts
             if c.kind == "invalid":  # absurdly long or with control characters, but still a link
                 parts = split(c.url[:MAX_URL_LENGTH])
@@ -524,11 +671,11 @@ class HiddenLinkCheck:
                 out.append(_Candidate(node, c.url, host, "iframe" if tag == "iframe" else "a"))
         return out
 
-    def _rules(self, doc: HtmlDoc) -> tuple[list[Rule], bool]:
-        """Rules of the page's <style> elements and local stylesheets, in document order; and whether
-        every stylesheet could be read. Pages of one template share the result."""
+    def _rules(self, doc: HtmlDoc) -> tuple[list[Rule], bool, _RuleIndex]:
+        """Rules of the page's <style> elements and local stylesheets, in document order; whether
+        every stylesheet could be read; and their index. Pages of one template share the result."""
         sources: list[object] = []
-        for node in doc.tree.css("style,link[rel]"):
+        for node in doc.elements("style", "link"):  # a link without rel is no stylesheet
             attrs = node.attributes
             if attrs.get("media") and not _media_applies(attrs["media"]):
                 continue
@@ -555,12 +702,13 @@ class HiddenLinkCheck:
             if len(self._style_cache) >= _MAX_CACHED_STYLES:
                 self._style_cache.clear()
             # rules of different sources carry their own order numbers: re-number in document order
-            cached = self._style_cache[key] = ([_renumber(r, i) for i, r in enumerate(rules)], complete)
+            renumbered = [_renumber(r, i) for i, r in enumerate(rules)]
+            cached = self._style_cache[key] = (renumbered, complete, _RuleIndex(renumbered))
         return cached
 
     def _stylesheet_path(self, doc: HtmlDoc, href: str) -> Path | None:
         """The local file of a stylesheet link (None when it is elsewhere or leaves the folder)."""
-        c = classify(href, self.origin)
+        c = self._classify(href)
         if c.kind != "internal":
             return None
         path = decode_path(c.parts.path)
@@ -597,8 +745,8 @@ class HiddenLinkCheck:
             for inner in cand.node.css("font[color],[style]"):
                 nodes.setdefault(inner.mem_id, inner)
             chains.append(chain)
-        rules, complete = self._rules(doc)
-        styles = _cascade(rules, nodes)
+        rules, complete, index = self._rules(doc)
+        styles = _cascade(rules, nodes, index if _STANDARDS_MODE.match(doc.html) else None)
         styles.complete = complete
         page = _PageContext(doc)
         verdicts: dict[int, tuple[str, object] | None] = {}

@@ -29,21 +29,22 @@ INDEX_NAMES = ("index.html", "index.htm", "index.shtml", "default.html", "defaul
 HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".ofd",
                        ".zip", ".rar", ".7z", ".txt", ".csv")
-_SELECTOR = ("a[href],area[href],img,source,video,audio,track[src],link[href],script[src],iframe[src],"
-             "frame[src],object[data],embed[src],form[action],input[src],meta[http-equiv],style")
-# Queried apart: an element matching two groups of one selector is yielded twice by lexbor.
+# Queried on its own: an element matching two groups of one selector is yielded twice by lexbor.
 _STYLED = "[style],[background]"
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
                       re.IGNORECASE)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"]*)""", re.IGNORECASE)
 _BLANK = re.compile(r"[\s\u00a0\u3000\u200b-\u200d\u2060\ufeff]+")
+# The same characters as _BLANK (\s is str.isspace), for str.strip; a test holds the two together.
+_BLANK_CHARS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007" \
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
 _LINK_REL_SKIP = frozenset({"preconnect", "dns-prefetch"})
 _LINK_REL_SUBRESOURCE = frozenset({"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
                                    "apple-touch-icon", "prefetch"})
 # Tags whose http:// URL the browser fetches into the page itself (mixed content).
 _SUBRESOURCE_TAGS = frozenset({"img", "source", "video", "audio", "track", "script", "iframe", "frame",
                                "object", "embed", "input", "style", "form"})
-# The attribute each remaining tag of _SELECTOR names its target in, and the target's type.
+# The attribute each remaining tag (of base.QUERIED_TAGS) names its target in, and the target's type.
 _SRC_ATTR = {"track": ("src", "media"), "script": ("src", "script"), "iframe": ("src", "frame"),
              "frame": ("src", "frame"), "object": ("data", "resource"), "embed": ("src", "resource"),
              "form": ("action", "form"), "input": ("src", "image")}
@@ -115,8 +116,7 @@ def extract_links(doc: HtmlDoc) -> list[Link]:
     document order, then those in style and background attributes."""
     out: list[Link] = []
     add = out.append
-    for node in doc.tree.css(_SELECTOR):
-        tag = node.tag
+    for tag, node in doc.elements():  # every element a reference can be written in
         if tag == "a" or tag == "area":
             href = node.attrs.get("href")
             if href is not None:
@@ -218,8 +218,11 @@ class _PageRun:
     reviewed: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
 
+    ancestors: list[str] = field(default_factory=list)  # the folder, its parent … up to "" (the root)
+
     def __post_init__(self) -> None:
         self.folder = posixpath.dirname(self.doc.rel)
+        self.ancestors = ancestors(self.folder)
 
     def line(self, link: Link) -> int | None:
         """Located only when reported: reports come in document order, so the search moves forward."""
@@ -292,7 +295,7 @@ def shown(url: str) -> str:
 
 def is_blank_link(node) -> bool:
     """An <a> a reader (and a screen reader) sees no name for: no text, title, aria-label or img alt."""
-    if _BLANK.sub("", node.text(deep=True) or ""):
+    if (node.text(deep=True) or "").strip(_BLANK_CHARS):  # what _BLANK removes, in one C call
         return False
     attrs = node.attributes
     if (attrs.get("title") or "").strip() or (attrs.get("aria-label") or "").strip() or attrs.get("aria-labelledby"):
@@ -327,7 +330,7 @@ class LinkCheck:
         self._folded: dict[str, str] | None = None
         self._children: dict[str, list[str]] | None = None
         self._memo: dict[tuple[str, bool], _Lookup] = {}
-        self._classified: dict[str, Classified] = {}
+        self._plans: dict[str, _Plan] = {}
         self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
         self._ids: dict[str, frozenset[str]] = {}
         self._pending: list[_PendingAnchor] = []
@@ -402,6 +405,7 @@ class LinkCheck:
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
         run = _PageRun(doc, Locator(doc), self.sources.get(doc.rel), self._base_url(doc))
+        plans, https, resolved = self._plans, self.https_pages, self._resolved
         for link in extract_links(doc):
             written = link.raw.strip()
             if link.tag == "a" and is_blank_link(link.node):
@@ -410,25 +414,42 @@ class LinkCheck:
                     "blank-title link (空白标题): the link has no text, title, aria-label or image alt"),
                     written, tr("给链接加上文字或 title 属性", "give the link text or a title attribute"))
             if run.base is not None and not written.startswith("#"):
-                c = classify(_join(run.base, written), self.base_origin)
+                plan = _Plan(classify(_join(run.base, written), self.base_origin))
             else:
-                c = self._classify(written)
-            if c.kind == "skip":
+                plan = plans.get(written)
+                if plan is None:
+                    if len(plans) >= MEMO_SIZE:
+                        plans.clear()
+                    plan = plans[written] = _Plan(classify(written, self.origin))
+            kind = plan.kind
+            if kind == "internal" and not plan.http and not plan.checkable:
+                # The usual link: once its target was found from this folder, nothing more to do.
+                if plan.absolute or plan.rooted:
+                    key = ("", plan.path, plan.absolute)
+                elif 0 < plan.up < len(run.ancestors):
+                    key = (run.ancestors[plan.up], plan.rest, False)
+                else:
+                    key = (run.folder, plan.path, False)
+                target = resolved.get(key) if key[1] or key[2] else None
+                if target is not None and target.target is not None:
+                    continue
+            if kind == "skip":
                 continue
-            if c.kind in ("invalid", "local-file"):
+            c = plan.c
+            if kind == "invalid" or kind == "local-file":
                 run.report("link.broken", "error", link, tr("{k}链接不可用：{p}", "unusable {k} link: {p}",
                                                                 k=kind_name(link.kind, link.raw), p=c.problem), written)
                 continue
-            if c.parts.scheme.lower() == "http" and self.https_pages and is_subresource(link):
+            if plan.http and https and is_subresource(link):
                 run.report("link.insecure", "warning", link, tr(
                     "https 页面引用了 http:// {k}，浏览器会拦截或提示“不安全”",
                     "an https page loads the http:// {k}; browsers block it or mark the page 'not secure'",
                     k=kind_name(link.kind, link.raw)), written,
                     tr("改用 https:// 地址，或把文件放到本站", "use the https:// address, or host the file here"))
-            if c.kind == "external":
+            if kind == "external":
                 self._review_domain(run, link, c)
             else:
-                self._check_internal(run, link, c)
+                self._check_internal(run, link, plan)
         self._images(run)
         if doc.rel not in self._ids:
             self._ids[doc.rel] = page_anchor_ids(doc)
@@ -437,7 +458,7 @@ class LinkCheck:
     def _images(self, run: _PageRun) -> None:
         """An <img> that shows nothing (``src=""``, or no src/srcset and no <picture> source for a
         narrow or a wide screen) is ``link.broken``; one without ``alt`` is ``a11y.img-alt``."""
-        for node in run.doc.tree.css("img"):
+        for node in run.doc.elements("img"):
             attrs = node.attributes
             link = Link("img", "src", 'src=""' if attrs.get("src") == "" else attrs.get("src") or "<img", "image", node)
             if "alt" not in attrs:
@@ -467,17 +488,6 @@ class LinkCheck:
                        tr("给 <img> 写上图片地址（作为所有屏幕的后备）", "give the <img> a src (the fallback for every "
                           "screen)"))
 
-    def _classify(self, written: str) -> Classified:
-        """classify(), remembered for links that mean the same on every page (root-relative, absolute)."""
-        if written.startswith(("/", "http:", "https:", "HTTP")):
-            c = self._classified.get(written)
-            if c is None:
-                if len(self._classified) >= MEMO_SIZE:
-                    self._classified.clear()
-                c = self._classified[written] = classify(written, self.origin)
-            return c
-        return classify(written, self.origin)
-
     def _review_domain(self, run: _PageRun, link: Link, c) -> None:
         """link.external-domain, once per URL and page."""
         key = c.url.split("#", 1)[0]
@@ -495,36 +505,41 @@ class LinkCheck:
                             "was tampered with")
         run.report("link.external-domain", verdict.severity, link, verdict.reason, link.raw.strip(), suggestion)
 
-    def _check_internal(self, run: _PageRun, link: Link, c) -> None:
+    def _check_internal(self, run: _PageRun, link: Link, plan: _Plan) -> None:
         """link.broken for a missing target, link.anchor for a missing fragment (or queue it for finish)."""
-        written = link.raw.strip()
         rel = run.doc.rel
-        absolute = bool(c.parts.scheme) or c.url.startswith("//")
-        path = c.parts.path
-        key = (run.folder if not absolute and not path.startswith("/") else "", path, absolute)
+        absolute, path = plan.absolute, plan.path
+        if absolute or plan.rooted:
+            base_dir = ""
+        elif plan.up and plan.up < len(run.ancestors):
+            base_dir, path = run.ancestors[plan.up], plan.rest  # links from pages of one folder share the memo
+        else:
+            base_dir = run.folder
+        key = (base_dir, path, absolute)
         target = self._resolved.get(key, _UNSET) if path or absolute else _UNSET  # "" is the page itself
         if target is _UNSET:
             if len(self._resolved) >= MEMO_SIZE:
                 self._resolved.clear()
-            target = self._resolved[key] = self._resolve(c.parts, rel, run.folder, absolute)
+            target = self._resolved[key] = self._resolve(path, rel, base_dir, absolute)
         if target is None:
             return  # a root-relative link outside the published tree: not ours to check
         if target.target is None:
+            written = link.raw.strip()
             run.report("link.broken", "error", link, tr(
                 "{k}链接的目标不存在：{t}（{p}）", "{k} target does not exist: {t} ({p})", k=kind_name(link.kind, link.raw),
                 t=shown(written), p=target.problem or tr("文件不存在", "no such file")), written,
                 tr("是否应为 {s}？", "did you mean {s}?", s=target.suggestion) if target.suggestion else None)
             return
-        fragment = decode_fragment(c.parts.fragment)
-        if not _checkable_fragment(fragment) or not target.target.lower().endswith(HTML_SUFFIXES):
+        if not plan.checkable or not target.target.lower().endswith(HTML_SUFFIXES):
             return
+        fragment = plan.fragment
         if target.target == rel and rel not in self._ids:
             self._ids[rel] = page_anchor_ids(run.doc)
         ids = self._ids.get(target.target)
         if ids is None:
-            self._pending.append(_PendingAnchor(rel, run.line(link), written, target.target, fragment))
-        elif fragment not in ids and c.parts.fragment not in ids:
-            run.report("link.anchor", "error", link, _anchor_message(fragment, target.target), written)
+            self._pending.append(_PendingAnchor(rel, run.line(link), link.raw.strip(), target.target, fragment))
+        elif fragment not in ids and plan.c.parts.fragment not in ids:
+            run.report("link.anchor", "error", link, _anchor_message(fragment, target.target), link.raw.strip())
 
     def finish(self) -> Iterable[Finding]:
         findings: list[Finding] = []
@@ -559,8 +574,8 @@ class LinkCheck:
         host = self.origin.host or PLACEHOLDER_HOST
         return _join(f"https://{host}{self.origin.prefix}{quote(doc.rel)}", href)
 
-    def _resolve(self, parts, rel: str, base_dir: str, absolute: bool) -> _Lookup | None:
-        path = decode_path(parts.path)
+    def _resolve(self, path: str, rel: str, base_dir: str, absolute: bool) -> _Lookup | None:
+        path = decode_path(path)
         if absolute and not path:
             path = "/"
         if not path:
@@ -584,6 +599,48 @@ class LinkCheck:
         if norm == ".." or norm.startswith("../"):
             return _Lookup(None, tr("链接指向检查目录之外", "the link leads outside the checked folder"))
         return self._lookup(unicodedata.normalize("NFC", norm), want_dir)
+
+
+class _Plan:
+    """What a written link means on any page (classification, path, fragment), worked out once."""
+
+    __slots__ = ("c", "kind", "http", "absolute", "rooted", "path", "up", "rest", "fragment", "checkable")
+
+    def __init__(self, c: Classified) -> None:
+        self.c, self.kind = c, c.kind
+        parts = c.parts
+        self.http = parts is not None and parts.scheme.lower() == "http"
+        self.absolute = parts is not None and (bool(parts.scheme) or c.url.startswith("//"))
+        self.path = parts.path if parts is not None else ""
+        self.rooted = self.path.startswith("/")
+        self.up, self.rest = _climbing(self.path)
+        self.fragment = decode_fragment(parts.fragment) if parts is not None else ""
+        self.checkable = _checkable_fragment(self.fragment)
+
+
+def _climbing(path: str) -> tuple[int, str]:
+    """``(n, rest)`` for a ``path`` of n leading ``../`` whose rest joins to any folder the same way
+    after those n steps up (no ``.``/``..``/empty segment in it, no ``%`` that decoding could turn
+    into one); ``(0, path)`` otherwise. ``rest`` is never "" (that would mean "this page")."""
+    up = 0
+    while path.startswith("../", 3 * up):
+        up += 1
+    rest = path[3 * up:]
+    if not up:
+        return 0, path
+    if not rest:
+        return up, "./"
+    if rest[0] in "./" or "%" in rest or "//" in rest or "/." in rest:
+        return 0, path
+    return up, rest
+
+
+def ancestors(folder: str) -> list[str]:
+    """``folder``, its parent, … up to "" (the root); [] for the root itself."""
+    if not folder:
+        return []
+    parts = folder.split("/")
+    return ["/".join(parts[:len(parts) - k]) for k in range(len(parts) + 1)]
 
 
 def _checkable_fragment(fragment: str) -> bool:

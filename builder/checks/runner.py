@@ -7,12 +7,16 @@ page (``check.unreadable``, ``check.internal-error``); the other pages are still
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -29,6 +33,7 @@ HTML_SUFFIXES = (".html", ".htm")
 PARALLEL_MIN_PAGES = 2000
 MIN_PAGES_PER_WORKER = 50
 MAX_AUTO_WORKERS = 8
+GC_THRESHOLDS = (10_000, 50, 1000)  # while pages are checked (defaults: 700, 10, 10)
 # Above this a page is still checked, but readers (on phones above all) wait for it.
 LARGE_PAGE_BYTES = 5 * 1024 * 1024
 _SNIFF_BYTES = 8192
@@ -147,18 +152,38 @@ def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]]
     root = Path(root)
     paths = find_pages(root)
     workers = worker_count(jobs, len(paths)) if callable(checks) else 1
-    with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
-        if workers == 1:
-            instances = list(checks() if callable(checks) else checks) + list(whole_site)
-            findings, timings = _check_pages(root, paths, instances, advance)
-            findings += _finish(instances, timings)
-        else:
-            findings, timings = _run_parallel(root, checks, paths, workers, whole_site, advance)
+    # Workers start before the progress bar does: that bar is a thread, and a process with one
+    # thread only can fork its workers (warm, in milliseconds) instead of spawning fresh interpreters.
+    pool = _Pool(root, checks, paths, workers) if workers > 1 else None
+    try:
+        with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
+            if pool is None:
+                instances = list(checks() if callable(checks) else checks) + list(whole_site)
+                findings, timings = _check_pages(root, paths, instances, advance)
+                findings += _finish(instances, timings)
+            else:
+                findings, timings = _run_parallel(pool, whole_site, advance)
+    finally:
+        if pool is not None:
+            pool.close()
     findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
     page_list = [p.relative_to(root).as_posix() for p in paths]
     return CheckRun(root=str(root), pages=len(page_list), findings=findings, home_page=_home(page_list),
                     page_list=page_list, seconds=time.perf_counter() - started,
                     timings={k: round(v, 4) for k, v in timings.items()})
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Checking a page makes thousands of short-lived objects while the checks' memories (link
+    tables, CSS matches) grow old: with the default thresholds the garbage collector walks those
+    memories again and again (about 7 % of a run). Collect less often while pages are checked."""
+    old = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def _check_pages(root: Path, paths: Sequence[Path], checks: Sequence[Check],
@@ -167,15 +192,16 @@ def _check_pages(root: Path, paths: Sequence[Path], checks: Sequence[Check],
     names = [type(c).__name__ for c in checks]
     timings = dict.fromkeys(names, 0.0)
     findings: list[Finding] = []
-    for path in paths:
-        doc, problems = load_page(root, path)
-        findings.extend(problems)
-        if doc is not None:
-            for check, name in zip(checks, names, strict=True):
-                t = time.perf_counter()
-                findings.extend(_guarded(name, doc.rel, check.page, doc))
-                timings[name] += time.perf_counter() - t
-        advance()
+    with _fewer_collections():
+        for path in paths:
+            doc, problems = load_page(root, path)
+            findings.extend(problems)
+            if doc is not None:
+                for check, name in zip(checks, names, strict=True):
+                    t = time.perf_counter()
+                    findings.extend(_guarded(name, doc.rel, check.page, doc))
+                    timings[name] += time.perf_counter() - t
+            advance()
     return findings, timings
 
 
@@ -190,13 +216,14 @@ def _finish(checks: Sequence[Check], timings: dict[str, float]) -> list[Finding]
 
 
 def _worker(wid: int, root: Path, task, results, current) -> None:
-    """A worker process: take its share from ``task``, check it, then send all its findings.
+    """A worker process: take its share (``task``: the share itself, or a queue it comes through),
+    check it, then send all its findings.
 
     ``current[wid]`` (shared memory, written before each page, so it survives a hard crash) is the
     index of the page being checked: the parent follows progress and knows which page killed a worker.
     """
     try:
-        factory, paths = task.get()
+        factory, paths = task if isinstance(task, tuple) else task.get()
         checks = list(factory())
         position = iter(range(1, len(paths) + 1))
         current[wid] = 0
@@ -211,21 +238,71 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
         results.put(("failed", wid, f"{type(exc).__name__}: {exc}"))
 
 
-def _run_parallel(root: Path, factory: Callable[[], Sequence[Check]], paths: list[Path], workers: int,
-                  whole_site: Sequence[Check], advance: Callable[[int], object]) -> tuple[list[Finding], dict]:
-    # spawn, not fork: the parent may hold threads (the progress bar). The work goes through a queue,
-    # not the Process arguments: CPython's spawn blocks forever writing arguments larger than a pipe
-    # buffer to a child that died while starting (e.g. a script without the __main__ guard).
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    tasks = [ctx.Queue() for _ in range(workers)]
-    current = ctx.Array("q", [-1] * workers, lock=False)  # page index per worker; -1 = not started
-    shares = [paths[i::workers] for i in range(workers)]
-    procs = [ctx.Process(target=_worker, args=(i, root, tasks[i], results, current), daemon=True,
-                         name=f"zhuanti-check-{i}") for i in range(workers)]
-    for i, p in enumerate(procs):
-        p.start()
-        tasks[i].put((factory, shares[i]))
+def _given(checks: list[Check]) -> list[Check]:
+    return checks
+
+
+def start_method() -> str:
+    """``fork`` on Linux when this process runs a single thread (a forked worker starts warm: no new
+    interpreter, imports, manifest or page list to send); else ``spawn`` (forking a process that
+    holds threads can leave the child waiting on a lock another thread held)."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+class _Pool:
+    """Worker processes, each with an interleaved share of the pages, started at once."""
+
+    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], paths: list[Path], workers: int) -> None:
+        self.root, self.factory, self.paths, self.workers = root, factory, paths, workers
+        self.method = start_method()
+        self.closed = False
+        ctx = multiprocessing.get_context(self.method)
+        self.results = ctx.Queue()
+        self.current = ctx.Array("q", [-1] * workers, lock=False)  # page index per worker; -1 = not started
+        self.shares = [paths[i::workers] for i in range(workers)]
+        # With spawn the work goes through a queue, not the Process arguments: CPython's spawn blocks
+        # forever writing arguments larger than a pipe buffer to a child that died while starting (e.g.
+        # a script without the __main__ guard). A forked child inherits its arguments instead.
+        self.tasks = [ctx.Queue() for _ in range(workers)] if self.method == "spawn" else []
+        handed: list = list(self.tasks)
+        if not self.tasks:
+            for stream in (sys.stdout, sys.stderr):  # a child flushes what it inherits: print nothing twice
+                if stream is not None:
+                    stream.flush()
+            # Built here, once: each child inherits a copy with every module already imported.
+            built = functools.partial(_given, list(factory()))
+            handed = [(built, share) for share in self.shares]
+            gc.freeze()  # the children's collections then never walk (and copy) what they inherited
+        self.procs = [ctx.Process(target=_worker, args=(i, root, handed[i], self.results, self.current),
+                                  daemon=True, name=f"zhuanti-check-{i}") for i in range(workers)]
+        try:
+            for i, proc in enumerate(self.procs):
+                proc.start()
+                if self.tasks:
+                    self.tasks[i].put((factory, self.shares[i]))
+        finally:
+            if not self.tasks:
+                gc.unfreeze()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for q in self.tasks:
+            q.cancel_join_thread()  # a task never taken must not hold up the exit
+            q.close()
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _run_parallel(pool: _Pool, whole_site: Sequence[Check], advance: Callable[[int], object]
+                  ) -> tuple[list[Finding], dict]:
+    root, factory, paths, workers = pool.root, pool.factory, pool.paths, pool.workers
+    results, current, shares, procs = pool.results, pool.current, pool.shares, pool.procs
     done: dict[int, tuple] = {}
     ended: dict[int, str | None] = {}  # worker → why it stopped early (None: it died without a word)
     shown = 0
@@ -260,13 +337,7 @@ def _run_parallel(root: Path, factory: Callable[[], Sequence[Check]], paths: lis
                     if wid not in done and wid not in ended:
                         ended[wid] = None
     finally:
-        for q in tasks:
-            q.cancel_join_thread()  # a task never taken must not hold up the exit
-            q.close()
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
+        pool.close()
     finished: list[list[Finding]] = []
     for wid in range(workers):
         if wid in done:

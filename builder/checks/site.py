@@ -194,7 +194,7 @@ class SiteCheck:
     @staticmethod
     def _meta(doc: HtmlDoc) -> dict[str, str]:
         meta: dict[str, str] = {}
-        for node in doc.tree.css("meta[name]"):
+        for node in doc.elements("meta"):  # those without a name are skipped below
             name = (node.attributes.get("name") or "").strip().lower()
             if name and name not in meta:
                 meta[name] = (node.attributes.get("content") or "").strip()

@@ -50,17 +50,26 @@ def linked_targets(body: str, source_rel: str) -> set[str]:
     return out
 
 
-def leave_out_unused(site: Site, root: Path) -> list[str]:
+def leave_out_unused(site: Site, root: Path, memo: dict[str, tuple[str, set[str]]] | None = None) -> list[str]:
     """Drop attachments under topics/ that no published page links to; returns their site-relative paths
-    (also noted in ``site.notes`` for the build summary)."""
+    (also noted in ``site.notes`` for the build summary). ``memo`` (source → (body, targets)) keeps
+    what each page links to between builds."""
     topics = root / "topics"
     candidates = [a for a in site.assets if not a.media and is_attachment(a.source) and a.source.is_relative_to(topics)]
     if not candidates:
         return []
     used: set[str] = set()
+    memo = {} if memo is None else memo
+    seen = set()
     for page in site.all_pages():
         if page.body:
-            used |= linked_targets(page.body, page.rel_source)
+            known = memo.get(page.rel_source)
+            if known is None or known[0] != page.body:
+                known = memo[page.rel_source] = (page.body, linked_targets(page.body, page.rel_source))
+            used |= known[1]
+            seen.add(page.rel_source)
+    for gone in memo.keys() - seen:
+        del memo[gone]
     left_out = [a for a in candidates if a.source.relative_to(root).as_posix() not in used]
     if left_out:
         dropped = {id(a) for a in left_out}

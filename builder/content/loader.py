@@ -5,12 +5,14 @@ Errors are collected (every broken file is named in one run) and raised together
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ UNSAFE_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\?#%\"<>|*:]")
 MAX_SEGMENT_BYTES = 200
 # Files the build writes itself at the top of public/: no page may claim them.
 GENERATED = ("sitemap.xml", ".zhuanti/manifest.json")
+TIME_KEYS = ("publish_at", "expire_at", "date")
 
 
 @dataclass
@@ -41,6 +44,29 @@ class LoadOptions:
     now: dt.datetime | None = None
     # The engine's parse cache (builder.engine_sources.SourceCache): unchanged files are not parsed again.
     sources: Any = None
+
+
+@dataclass
+class Loaded:
+    """A site as its folders gave it, before the finishing steps (unused attachments left out,
+    collisions checked), with what ``Loader.patch`` needs to bring it up to date when only detail
+    pages changed: it reads those files again instead of the whole site.
+
+    Warnings and assets are kept with their place in the load order (``tick``) and the detail
+    page file that made them (``owner``), so a patched site lists them as a full load would."""
+
+    site: Site  # its ``warnings`` and ``assets`` are made by ``Loader.finish``
+    # detail page file → (topic slug, column name or None, parent URL, load order)
+    origins: dict[str, tuple[str, str | None, str, int]] = field(default_factory=dict)
+    warnings: list[tuple[int, str | None, str]] = field(default_factory=list)  # (tick, owner, message)
+    assets: list[tuple[int, str | None, Asset]] = field(default_factory=list)  # (tick, owner, asset)
+    times: dict[str, tuple[float, ...]] = field(default_factory=dict)  # Markdown file → publish/expire/date
+    targets: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # attachments.leave_out_unused memo
+
+    @staticmethod
+    def order(items: list[tuple]) -> list:
+        """Warnings or assets in load order (a detail page's own before the rest of its tick)."""
+        return [x[2] for x in sorted(items, key=lambda x: (x[0], x[1] is None))]
 
 
 def theme_dir(site: SiteConfig) -> Path:
@@ -99,13 +125,16 @@ class Loader:
         self.now = options.now or clock.now(site.timezone)
         self.errors: list[ZhuantiError] = []
         self.site = Site(config=site, home=Page("home", site.root / "site_src/index.md", "site_src/index.md", "", site.title))
+        self.loaded = Loaded(self.site)
+        self.tick = 0  # bumped for every Markdown file read: the load order
+        self.owner: str | None = None  # the detail page file being loaded (its warnings and bundle files)
 
     # ---- helpers -------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
     def warn(self, message: str) -> None:
-        self.site.warnings.append(message)
+        self.loaded.warnings.append((self.tick, self.owner, message))
 
     def inside(self, path: Path) -> bool:
         """False (and a warning) for a symlink that leads outside the site root; such links are not followed."""
@@ -137,6 +166,7 @@ class Loader:
         return out
 
     def read_page(self, path: Path, kind: str, url: str, keys=frontmatter.PAGE_KEYS, **extra) -> Page | None:
+        self.tick += 1
         try:
             fm = self.opts.sources.front_matter(path, keys) if self.opts.sources else \
                 frontmatter.parse(frontmatter.read_text(path), path, keys)
@@ -146,9 +176,13 @@ class Loader:
         for w in fm.warnings:
             self.warn(w)
         meta = fm.values
+        rel = self.rel(path)
+        # When "now" passes one of these, what the site shows changes (the engine's time inputs).
+        self.loaded.times[rel] = tuple(v.timestamp() for v in (meta.get(k) for k in TIME_KEYS)
+                                       if v is not None and hasattr(v, "timestamp"))
         fallback = path.parent.name if path.stem in ("index", "_index") else path.stem
         title = str(meta.get("title") or "").strip() or fallback
-        page = Page(kind, path, self.rel(path), url, title, meta, fm.body, fm.body_line,
+        page = Page(kind, path, rel, url, title, meta, fm.body, fm.body_line,
                     date=meta.get("date"), weight=int(meta.get("weight") or 0), **extra)
         return page
 
@@ -169,6 +203,10 @@ class Loader:
 
     # ---- loading -------------------------------------------------------------------------
     def load(self) -> Site:
+        return self.finish(self.walk())
+
+    def walk(self) -> Loaded:
+        """Read the whole site (errors are collected; ``finish`` raises them)."""
         site = self.site
         src = self.root / "site_src"
         home_md = src / "index.md"
@@ -204,11 +242,68 @@ class Loader:
                         site.topics.append(topic)
         site.topics.sort(key=lambda t: (t.archived, t.config.weight == 0, t.config.weight,
                                         -(t.nav.date.timestamp() if t.nav.date else 0), t.slug))
-        attachments.leave_out_unused(site, self.root)
-        self.check_collisions()
+        return self.loaded
+
+    def finish(self, loaded: Loaded, collisions: bool = True) -> Site:
+        """The site the build uses, made from ``loaded`` without changing it (a build changes its
+        site's assets: each gets its own list and copies); raises the errors found."""
+        site = dataclasses.replace(loaded.site, warnings=loaded.order(loaded.warnings), notes=list(loaded.site.notes),
+                                   assets=[dataclasses.replace(a) for a in loaded.order(loaded.assets)])
+        self.site = site
+        attachments.leave_out_unused(site, self.root, loaded.targets)
+        if collisions:
+            self.check_collisions()
         if self.errors:
             raise BuildFailed(self.errors)
         return site
+
+    def patch(self, loaded: Loaded, changed: Iterable[str]) -> Site | None:
+        """Bring ``loaded`` up to date, in place, after the detail page files ``changed`` (paths
+        relative to the site) were edited, and return the finished site: exactly what a full load
+        would give. None, with ``loaded`` untouched, when one of them is not a detail page of it
+        (a new file, or another kind): load the whole site instead. When a page cannot be read
+        (``BuildFailed``), it is left out of ``loaded`` until it is patched in again."""
+        site = loaded.site
+        topics = {t.slug: t for t in site.topics}
+        todo = []
+        for rel in set(changed):
+            origin = loaded.origins.get(rel)
+            topic = topics.get(origin[0]) if origin else None
+            if topic is None:
+                return None
+            col = None
+            if origin[1] is not None:
+                col = next((c for c in topic.columns if c.name == origin[1]), None)
+                if col is None or (col.data and col.data.date_field):
+                    return None  # (a data column sorted by date has no Markdown pages)
+            todo.append((origin[3], rel, topic, col, origin[2]))
+        self.site = site
+        self.loaded = loaded
+        names = {t[1] for t in todo}
+        loaded.warnings[:] = [w for w in loaded.warnings if w[1] not in names]
+        loaded.assets[:] = [a for a in loaded.assets if a[1] not in names]
+        moved = False  # an output appeared, went or moved: collisions are checked again
+        for order, rel, topic, col, parent_url in sorted(todo, key=lambda t: t[0]):
+            into = col.pages if col else topic.pages
+            old = next((p for p in into if p.rel_source == rel), None)
+            if old is not None:
+                into.remove(old)
+            old_url = site.links.get(rel)
+            site.excluded.discard(rel)
+            path = self.root / rel
+            self.tick = order - 1  # read_page bumps it back to the page's place in the load order
+            try:
+                self.add_detail(topic, col, path, parent_url, into)
+            except ContentError as exc:
+                self.errors.append(exc)
+                continue
+            new = next((p for p in into if p.rel_source == rel), None)
+            bundle = path.name == "index.md"
+            moved = moved or bundle or (old is None) != (new is None) or site.links.get(rel) != old_url
+            if bundle:
+                self.set_media_page(topic)
+            into.sort(key=Page.sort_key)
+        return self.finish(loaded, collisions=moved)
 
     def load_topic(self, d: Path) -> Topic | None:
         try:
@@ -271,14 +366,20 @@ class Loader:
                     self.add_asset(child, f"{slug}/{url_segment(child.name, child, 'file')}")
             except ContentError as exc:
                 self.errors.append(exc)
-        if any(a.media and a.source.is_relative_to(d) for a in self.site.assets):
-            topic.media_page = Page("media", nav.source, nav.rel_source, f"{slug}/media/", f"{topic.title} · 图片与视频",
-                                    topic=slug, archived=topic.archived)
+        self.set_media_page(topic)
         if cfg.columns:
             order = {name: i for i, name in enumerate(cfg.columns)}
             topic.columns.sort(key=lambda c: (order.get(c.name, len(order)), c.name))
         topic.pages.sort(key=Page.sort_key)
         return topic
+
+    def set_media_page(self, topic: Topic) -> None:
+        """图片与视频: a topic with photos or videos gets a media index page."""
+        d, nav = topic.dir, topic.nav
+        topic.media_page = None
+        if any(a.media and a.source.is_relative_to(d) for _, _, a in self.loaded.assets):
+            topic.media_page = Page("media", nav.source, nav.rel_source, f"{topic.slug}/media/",
+                                    f"{topic.title} · 图片与视频", topic=topic.slug, archived=topic.archived)
 
     def load_column(self, topic: Topic, d: Path) -> Column | None:
         name = url_segment(d.name, d, "column")
@@ -325,12 +426,20 @@ class Loader:
         return col
 
     def add_detail(self, topic: Topic, col: Column | None, path: Path, parent_url: str, into: list[Page]) -> None:
+        self.owner = self.rel(path)
+        try:
+            self._add_detail(topic, col, path, parent_url, into)
+        finally:
+            self.owner = None
+
+    def _add_detail(self, topic: Topic, col: Column | None, path: Path, parent_url: str, into: list[Page]) -> None:
         bundle = path.name == "index.md"
         name = path.parent.name if bundle else path.stem
         page = self.read_page(path, "detail", "", topic=topic.slug, column=col.name if col else None,
                               bundle_dir=path.parent if bundle else None)
         if page is None:
             return
+        self.loaded.origins[page.rel_source] = (topic.slug, col.name if col else None, parent_url, self.tick)
         slug = page.meta.get("slug")
         page.url = parent_url + url_segment(str(slug) if slug else name, path, "slug" if slug else "file") + "/"
         page.archived = topic.archived
@@ -427,7 +536,7 @@ class Loader:
             col.pages.sort(key=lambda p: (-(p.date.timestamp() if p.date else 0), p.record.row))
 
     def add_asset(self, path: Path, output: str) -> None:
-        self.site.assets.append(Asset(path, output, media=path.suffix.lower() in MEDIA_EXTS))
+        self.loaded.assets.append((self.tick, self.owner, Asset(path, output, media=path.suffix.lower() in MEDIA_EXTS)))
 
     def add_asset_tree(self, folder: Path, prefix: str, media_ok: bool = True) -> None:
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -445,7 +554,8 @@ class Loader:
                 except ContentError as exc:
                     self.errors.append(exc)
                     continue
-                self.site.assets.append(Asset(p, out, media=media_ok and p.suffix.lower() in MEDIA_EXTS))
+                self.loaded.assets.append((self.tick, self.owner,
+                                           Asset(p, out, media=media_ok and p.suffix.lower() in MEDIA_EXTS)))
 
     def check_collisions(self) -> None:
         owners: dict[str, str] = {out: tr("（构建生成的文件）", "(a file the build writes)") for out in GENERATED}

@@ -204,7 +204,8 @@ class PageRenderer:
         # hundreds of list pages would make large columns quadratic.
         skip_body = page.kind == "media" or (job.kind == "list" and job.number > 1)
         content, toc = ("", "") if skip_body else self.markdown_for(page, job.page_url, rec, warnings)
-        rec.add("s|pages")
+        rec.add("s|pages")  # the site pages, with their listing fields (the footer)
+        rec.cover(self.site.pages)
         made_by_build = page.rel_source == "site_src/site.toml"  # the search page: no mobile copy of it
         ctx = {
             "site": self.cfg, "identity": self.cfg.identity, "page": page, "topic": topic, "column": col,
@@ -241,8 +242,8 @@ class PageRenderer:
             total = page_count(col)
             start = (job.number - 1) * col.paginate
             rec.read(col, "count", None)
-            rec.read(col, f"pages[{start}:{start + col.paginate}]", None)
             ctx["items"] = col.pages[start: start + col.paginate]
+            rec.read(col, f"pages[{start}:{start + col.paginate}]", ctx["items"])  # with their listing fields
             ctx["pagination"] = {
                 "number": job.number, "total": total, "count": len(col.pages),
                 "prev": (url_to(Job("list", col.url, job.number - 1, job.variant).page_url) if job.number > 1 else None),
@@ -251,8 +252,9 @@ class PageRenderer:
                           for n in page_window(job.number, total)],
             }
         if page.kind in ("detail", "record"):
-            rec.add(f"nb|{page.url}")
+            rec.add(f"nb|{page.url}")  # with their listing fields
             prev, nxt = self.neighbours.get(page.url, (None, None))
+            rec.cover((prev, nxt))
             ctx["prev"], ctx["next"] = prev, nxt
         if page.kind == "record" and col and col.data:
             ctx["fields"] = [(f, page.record.values.get(f, "")) for f in rec.get(col, "data").fields]
@@ -272,8 +274,9 @@ class PageRenderer:
         # The link maps record every lookup: a link to a draft that goes live, or to a file that
         # appears later, re-renders the page.
         lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url,
-                         TrackedMap(self.site.links, "links", rec), TrackedMap(self.site.excluded, "excl", rec),
-                         TrackedMap(self.assets, "asset", rec), TrackedMap(self.media_sources, "msrc", rec),
+                         # one key per link target: the page a source became (or a draft) / a file's output
+                         TrackedMap(self.site.links, "md", rec), TrackedMap(self.site.excluded, "md", rec),
+                         TrackedMap(self.assets, "file", rec), TrackedMap(self.media_sources, "file", rec),
                          # the preview marks a missing target as a broken link in the page instead of failing
                          strict=self.cfg.build.source_link_errors == "error" and not self.preview)
         html, toc = self.markdown.render(page.body, lc)
@@ -311,8 +314,7 @@ class PageRenderer:
         if config.cover:
             path = topic.dir / config.cover
             rel = path.relative_to(self.cfg.root).as_posix() if path.is_relative_to(self.cfg.root) else config.cover
-            rec.add(f"l|msrc|{rel}")  # whether and how it is published decides what the page shows
-            rec.add(f"l|asset|{rel}")
+            rec.add(f"l|file|{rel}")  # whether and how it is published decides what the page shows
             rec.add(f"m|{rel}")
         return cover_html(self, topic, page, page_url, {}, url_to)
 

@@ -46,10 +46,18 @@ class RecordingEnvironment(jinja2.Environment):
     owner: Templates
 
     def getattr(self, obj, attribute):
-        value = super().getattr(obj, attribute)
-        rec = self.owner.recorder
-        if rec is not None and isinstance(obj, TRACKED):
-            rec.read(obj, attribute, value)
+        # Jinja2's Environment.getattr, inlined: this runs for every ``a.b`` of every page.
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            try:
+                value = obj[attribute]
+            except (TypeError, LookupError, AttributeError):
+                value = self.undefined(obj=obj, name=attribute)
+        if isinstance(obj, TRACKED):
+            rec = self.owner.recorder
+            if rec is not None:
+                rec.read(obj, attribute, value)
         return value
 
     def getitem(self, obj, argument):

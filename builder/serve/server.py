@@ -20,7 +20,7 @@ import tornado.web
 from builder.content.loader import theme_dir
 from builder.i18n import tr
 from builder.serve.channels import CHANNELS, EventChannel, Hub, PollChannel, SocketChannel
-from builder.serve.session import CLIENT_PATH, Outcome, PreviewSession, inject
+from builder.serve.session import CLIENT_PATH, Outcome, PreviewSession, inject, release_memory
 from builder.serve.watch import SourceFilter, Watcher, watched_folders
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -239,3 +239,4 @@ class PreviewServer:
                 pass  # the loop closed meanwhile: the server is stopping
         if outcome.ok:
             self.session.read_sources()  # after the browsers were told: it never delays them
+        release_memory()

@@ -4,6 +4,8 @@ and the error overlay while the last rebuild failed. Nothing here writes into th
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import html as htmllib
 import json
 import os
@@ -26,7 +28,7 @@ from builder.errors import BuildFailed, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLocked
 from builder.manifest import MANIFEST_REL
-from builder.search import INDEX_FOLDER
+from builder.search.index import FOLDER as INDEX_FOLDER
 
 PREVIEW_DIR = "preview"  # under .zhuanti-cache/: never public/
 CLIENT_PATH = "_zhuanti/"  # the reload channel and client script, under the served root
@@ -247,6 +249,24 @@ class PreviewSession:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _libc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: its allocator is not the one that holds on
+        return None
+
+
+_malloc_trim = _libc_trim()
+
+
+def release_memory() -> None:
+    """Give the memory a rebuild freed back to the system. Python's objects of a rebuild are all
+    freed (``tests/test_serve_memory.py``), but glibc keeps the freed pages of the watcher thread's
+    arena: without this the preview grows by ~20 KB a save (75 → 92 MiB over 500 saves)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _text(path: Path) -> str:

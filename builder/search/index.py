@@ -1,0 +1,184 @@
+"""The search index files (站内搜索索引) under ``search-index/`` and their decoder.
+
+* ``index.json`` (the entry, fixed name): format, base id (a digest of the rest), number of
+  documents, number of term shards, the content hashes of the term shards and document shards;
+* ``t/<i>-<hash>.json``: term shard ``i`` = every term whose FNV-1a hash modulo the shard count is
+  ``i``, term → ``[id, weight, Δid, weight, …]`` (document ids ascending, gaps after the first);
+  ``#<topic>`` terms list the documents of a topic (the topic filter);
+* ``d/<i>-<hash>.json``: documents ``i*256 … i*256+255`` as ``[url, title, topic, date]``;
+* ``delta.json`` (fixed name): what changed since the base — ``{"base": id, "dead": [base ids no
+  longer valid], "docs": [[url, title, topic, date, {term: weight}], …]}``; the browser merges it.
+
+Every file is a pure function of the documents (ids are positions in URL order, keys sorted), so a
+clean build and an incremental build that compacted its delta write the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
+
+FOLDER = "search-index"
+ENTRY = "index.json"
+DELTA = "delta.json"
+FORMAT = 1
+DOCS_PER_SHARD = 256
+POSTINGS_PER_SHARD = 8192  # ~40 KB of JSON per term shard; a query fetches one shard per token
+MAX_SHARDS = 4096
+
+# url → (title, topic slug, date "YYYY-MM-DD" or "", {term: weight}); the encoders also take the
+# weights packed as text (``pack``; unpacked one document at a time: the build keeps them so)
+Doc = tuple[str, str, str, dict[str, int] | str]
+
+
+def pack(terms: dict[str, int]) -> str:
+    """``{"口袋": 2, "5g": 1}`` → ``"口袋 5g\t2 1"`` (tokens never hold a space or a tab)."""
+    return " ".join(terms) + "\t" + " ".join(map(str, terms.values()))
+
+
+def unpack(text: str | dict[str, int]) -> dict[str, int]:
+    if isinstance(text, dict):
+        return text
+    terms, _, counts = text.partition("\t")
+    if not terms:
+        return {}
+    return dict(zip(terms.split(" "), map(int, counts.split(" ")), strict=True))
+
+
+def fnv1a(term: str) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes (search.js computes the same to find a term's shard)."""
+    h = 0x811C9DC5
+    for b in term.encode("utf-8"):
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def shard_count(postings: int) -> int:
+    n = 1
+    while postings > n * POSTINGS_PER_SHARD and n < MAX_SHARDS:
+        n *= 2
+    return n
+
+
+@dataclass
+class Base:
+    files: dict[str, bytes]  # path under the site root → bytes (the entry included)
+    ids: dict[str, int]  # url → document id
+    base_id: str  # names this base in delta.json
+
+
+def encode_base(docs: dict[str, Doc]) -> Base:
+    """The base index of ``docs`` (and an empty delta)."""
+    urls = sorted(docs)
+    # term → [last id, first id, weight, gap, weight, …] as 4-byte integers (a list of Python ints
+    # would take ~3× the memory: 3.7 million postings on the 10,000-page corpus)
+    postings: dict[str, array] = {}
+    get = postings.get
+    for i, url in enumerate(urls):
+        title, topic, date, terms = docs[url]
+        terms = unpack(terms)
+        if topic:
+            terms = {**terms, "#" + topic: 1}
+        for term, weight in terms.items():
+            found = get(term)
+            if found is None:
+                postings[term] = array("I", (i, i, weight))
+            else:
+                found.append(i - found[0])
+                found.append(weight)
+                found[0] = i
+    shards = shard_count(sum(len(v) for v in postings.values()) // 2)
+    grouped: list[dict[str, list[int]]] = [{} for _ in range(shards)]
+    for term, found in postings.items():
+        grouped[fnv1a(term) % shards][term] = found
+    files: dict[str, bytes] = {}
+    t_names = []
+    for i, group in enumerate(grouped):
+        data = dumps({term: found[1:].tolist() for term, found in group.items()})
+        t_names.append(_digest(data))
+        files[f"{FOLDER}/t/{i}-{t_names[-1]}.json"] = data
+    d_names = []
+    for start in range(0, max(len(urls), 1), DOCS_PER_SHARD):
+        data = dumps([[u, *docs[u][:3]] for u in urls[start:start + DOCS_PER_SHARD]])
+        d_names.append(_digest(data))
+        files[f"{FOLDER}/d/{start // DOCS_PER_SHARD}-{d_names[-1]}.json"] = data
+    base_id = _digest(dumps([len(urls), shards, t_names, d_names]))
+    files[f"{FOLDER}/{ENTRY}"] = dumps({"format": FORMAT, "id": base_id, "docs": len(urls), "per": DOCS_PER_SHARD,
+                                        "shards": shards, "t": t_names, "d": d_names})
+    files[f"{FOLDER}/{DELTA}"] = encode_delta(base_id, [], {})
+    return Base(files, {u: i for i, u in enumerate(urls)}, base_id)
+
+
+def encode_delta(base_id: str, dead: list[int], docs: dict[str, Doc]) -> bytes:
+    rows = []
+    for u in sorted(docs):
+        title, topic, date, terms = docs[u]
+        rows.append([u, title, topic, date, unpack(terms)])
+    return dumps({"base": base_id, "dead": sorted(dead), "docs": rows})
+
+
+class SearchIndexError(ValueError):
+    """The index files do not fit together (a damaged or half-copied index)."""
+
+
+def decode_base(read: Callable[[str], bytes]) -> tuple[str, list[tuple[str, Doc]]]:
+    """(base id, documents in id order) of the base index; ``read(rel)`` returns a file's bytes by
+    its path under ``search-index/``."""
+    entry = json.loads(read(ENTRY))
+    if entry.get("format") != FORMAT:
+        raise SearchIndexError(f"unknown search index format {entry.get('format')!r}")
+    if entry["id"] != _digest(dumps([entry["docs"], entry["shards"], entry["t"], entry["d"]])):
+        raise SearchIndexError("the entry's id does not match its shards")
+    meta: list[list[str]] = []
+    for i, name in enumerate(entry["d"]):
+        meta.extend(json.loads(read(f"d/{i}-{name}.json")))
+    if len(meta) != entry["docs"]:
+        raise SearchIndexError(f"{len(meta)} documents in the shards, the entry says {entry['docs']}")
+    terms: list[dict[str, int]] = [{} for _ in meta]
+    topics: list[str] = ["" for _ in meta]
+    for i, name in enumerate(entry["t"]):
+        for term, flat in json.loads(read(f"t/{i}-{name}.json")).items():
+            if fnv1a(term) % entry["shards"] != i:
+                raise SearchIndexError(f"term {term!r} in shard {i}")
+            ids = accumulate(flat[0::2])
+            if term.startswith("#"):
+                for doc in ids:
+                    topics[doc] = term[1:]
+            else:
+                for doc, weight in zip(ids, flat[1::2], strict=True):
+                    terms[doc][term] = weight
+    docs = []
+    for i, (url, title, topic, date) in enumerate(meta):
+        if topics[i] != topic:
+            raise SearchIndexError(f"{url}: topic {topic!r} but listed under {topics[i]!r}")
+        docs.append((url, (title, topic, date, terms[i])))
+    return entry["id"], docs
+
+
+def decode(read: Callable[[str], bytes]) -> dict[str, Doc]:
+    """The documents a browser searches: the base without its dead documents, plus the delta's
+    (a changed page is dead in the base and whole in the delta). ``read(rel)``: a file under
+    ``search-index/``. Raises ``SearchIndexError`` where the files do not fit together."""
+    base_id, docs = decode_base(read)
+    delta = json.loads(read(DELTA))
+    if delta["base"] != base_id:
+        raise SearchIndexError(f"delta.json belongs to base {delta['base']}, the entry is {base_id}")
+    dead = set(delta["dead"])
+    out = {url: doc for i, (url, doc) in enumerate(docs) if i not in dead}
+    for url, title, topic, date, terms in delta["docs"]:
+        if url in out:  # the browser would show both: the base's stale page and the delta's
+            raise SearchIndexError(f"{url} is in the delta but its base document is not dead")
+        out[url] = (title, topic, date, terms)
+    return out
