@@ -18,19 +18,19 @@ import multiprocessing
 import os
 import pickle
 import re
+import sqlite3
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
 from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
 from builder.deps import Resolver, covering_keys
-from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot
+from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot, settle
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
@@ -197,6 +197,7 @@ class Builder:
             self.opts.drafts = self.opts.future = True
             self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
+        self.public_prefix = str(self.public) + os.sep
         self.report = BuildReport(self.public)
         self.state = engine.state_for(cfg, self.public)
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
@@ -223,7 +224,8 @@ class Builder:
         if changed is not None:  # what a file watcher saw: compare contents even if the stat looks the same
             inputs.changed.update(inputs.key(Path(p).resolve()) for p in changed)
             self.engine.sources.forget(inputs.key(Path(p).resolve()) for p in changed)
-        stats = [] if self.opts.clean else self.state.output_stats()
+        # (what a build with nothing to do checks: not read when a source changed)
+        stats = [] if self.opts.clean or inputs.changed else self.state.output_stats()
         if self.skip(meta, stats, inputs):
             # Nothing to write: the output is already this build, byte for byte (manifest included).
             self.reuse_all(stats, meta)
@@ -275,7 +277,7 @@ class Builder:
         self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site)), said),
                   outputs=self.records,
                   written=self.read, removed=plan.removed, keyvals={k: resolver.value(k) for k in keys},
-                  files=inputs.store(), full=not previous,
+                  files=inputs.store(everything=not previous), full=not previous,
                   collect=bool(plan.removed) or len(self.read) > len(previous) // 10)
         if self.read_sources:
             self.engine.sources.save()
@@ -326,6 +328,7 @@ class Builder:
         loaded = loader.walk()
         site = loader.finish(loaded)
         self.kept = engine.keep_site(self.state, KeptSite(loaded, header))
+        settle(len(loaded.times))
         return site
 
     def loader_changes(self, inputs: Inputs, loaded: Loaded) -> set[str] | None:
@@ -488,7 +491,7 @@ class Builder:
     def still_ours(self, rec: OutputRecord) -> bool:
         """The previous output is still the file we wrote (not edited or removed by hand since)."""
         try:
-            st = os.stat(os.path.join(self.public, rec.path))
+            st = os.stat(self.public_prefix + rec.path)
         except OSError:
             return False
         return st.st_size == rec.size and st.st_mtime_ns == rec.mtime_ns
@@ -655,14 +658,17 @@ class Builder:
     def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        base = self.cfg.base_url.rstrip("/") + "/"
+        def escape(text: str) -> str:  # as xml.sax.saxutils.escape
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        base = escape(self.cfg.base_url.rstrip("/") + "/")
         dates = LocalDates()
         for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
             path = out[: -len("index.html")]
-            url = base + path if _URL_SAFE(path) else absolute(self.cfg.base_url, path)
+            url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path))
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
-            lines.append(f"<url><loc>{xml_escape(url)}</loc>{lastmod}</url>")
+            lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
 
@@ -695,7 +701,11 @@ class Builder:
             "pages": pages, "columns": columns, "topics": topics,
         }
         stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = manifest_parts(data)
+        rows = {"files": _file_rows(data["files"]), "pages": _page_rows(pages)}
+        parts = manifest_parts({k: v for k, v in data.items() if rows.get(k) is None})
+        if parts is not None:
+            parts.update((k, f' "{k}": ' + ("[]" if not v else "[\n  " + ",\n  ".join(v) + "\n ]"))
+                         for k, v in rows.items() if v is not None)
         if parts is None:  # not the usual shape: the plain writer
             identity = _h(data)
             data["built_at"] = stamp
@@ -790,6 +800,32 @@ def manifest_parts(data: dict) -> dict[str, str] | None:
     return parts
 
 
+def _file_rows(files: list[dict]) -> list[str] | None:
+    """The manifest's files, as ``manifest_parts`` writes them, without looking at each value's type."""
+    s = _json_str
+    r = int.__repr__
+    try:
+        return [f'{{\n   "path": {s(f["path"])},\n   "sha256": {s(f["sha256"])},\n   "size": {r(f["size"])}\n  }}'
+                for f in files]
+    except TypeError:  # not a str or an int somewhere: the general writer
+        return None
+
+
+def _page_rows(pages: list[dict]) -> list[str] | None:
+    """The manifest's pages, as ``manifest_parts`` writes them."""
+    s = _json_str
+
+    def n(v):
+        return "null" if v is None else s(v)
+
+    try:
+        return [f'{{\n   "column": {n(p["column"])},\n   "date": {n(p["date"])},\n   "kind": {s(p["kind"])},\n'
+                f'   "path": {s(p["path"])},\n   "source": {s(p["source"])},\n   "title": {s(p["title"])},\n'
+                f'   "topic": {n(p["topic"])}\n  }}' for p in pages]
+    except TypeError:
+        return None
+
+
 def join_manifest(parts: dict[str, str]) -> str:
     return "{\n" + ",\n".join(parts[k] for k in sorted(parts)) + "\n}\n"
 
@@ -878,14 +914,17 @@ class Engine:
         """Write the loaded sites that changed much since they were last written (or never were),
         for the next run."""
         for path, kept in self._kept.items():
-            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER:
-                continue
+            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER or kept.pending:
+                continue  # (pending: pages that failed to load are missing from it)
             state = self._states.get(path)
             if state is None:
                 continue
             ident = save_snapshot(snapshot_path(state), kept.header, kept.loaded)
-            kept.ident, kept.since, kept.pending = ident, set(), set()
-            state.set_meta("site", kept.info())
+            kept.ident, kept.since = ident, set()
+            try:
+                state.set_meta("site", kept.info())
+            except sqlite3.Error:
+                pass  # (a cache: the next run loads the site whole)
 
     @property
     def sources(self) -> SourceCache:
@@ -962,8 +1001,8 @@ def build_command(args) -> int:
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
         return exc.exit_code
-    for w in report.warnings:
-        ui.warn(tr("警告：", "warning: ") + w)
+    if report.warnings:  # one print: a large site may repeat hundreds of them on every build
+        ui.warn("\n".join(tr("警告：", "warning: ") + w for w in report.warnings))
     for n in report.notes:
         ui.say(n)
     ui.summary(tr("构建完成：写入 {w} 页，复用 {r} 页，文件 {f} 个（复用 {fr}），用时 {t:.2f} 秒 → {o}",

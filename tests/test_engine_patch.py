@@ -140,3 +140,15 @@ def test_what_the_patch_cannot_take_loads_the_site_whole(tmp_path, change):
     assert report.patched == ([] if change == "template" else None)
     status, result, ref_tree = clean_reference(root, tmp_path / "ref", now=now)
     assert tree(root / "public") == ref_tree
+
+
+def test_a_killed_run_leaves_no_half_written_site_file_behind(tmp_path):
+    root = tmp_path / "site"
+    write_site(root, SITE)
+    cache = root / ".zhuanti-cache"
+    cache.mkdir(parents=True)
+    leftover = cache / ".build-state.site.99999.tmp"  # as a run killed while writing it leaves it
+    leftover.write_bytes(b"half")
+    build_site(root, BuildOptions(now=NOW))
+    assert not leftover.exists()
+    assert [p.name for p in cache.glob("*.site")] == ["build-state.site"]
