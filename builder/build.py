@@ -571,6 +571,8 @@ class Builder:
         size = max(16, min(200, len(todo) // (jobs * 8) or 1))
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
         done: list[list | None] = [None] * len(chunks)
+        for leftover in self.cfg.cache_dir.glob("render-bodies-*.bin"):  # of a killed build (we hold the lock)
+            leftover.unlink(missing_ok=True)
         bodies = self.cfg.cache_dir / f"render-bodies-{os.getpid()}.bin"
         try:
             payload = worker_payload(site, media_html, bodies)
