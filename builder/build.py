@@ -536,11 +536,7 @@ class Builder:
                     results.extend(_render_jobs([job]))
                     advance()
             else:
-                gc.freeze()  # the loaded site outlives the render: the collector need not walk it again and again
-                try:
-                    results = self.render_parallel(todo, jobs, site, media_html, sink, advance)
-                finally:
-                    gc.unfreeze()
+                results = self.render_parallel(todo, jobs, site, media_html, sink, advance)
         for item in results:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
