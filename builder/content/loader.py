@@ -48,14 +48,15 @@ class LoadOptions:
 @dataclass
 class Loaded:
     """A site as its folders gave it, before the finishing steps (unused attachments left out,
-    collisions checked), with what ``Loader.patch`` needs to bring it up to date when only detail
-    pages changed: it reads those files again instead of the whole site.
+    collisions checked), with what ``Loader.patch`` needs to bring it up to date when only pages
+    changed: it reads those files again instead of the whole site.
 
     Warnings and assets are kept with their place in the load order (``tick``) and the detail
     page file that made them (``owner``), so a patched site lists them as a full load would."""
 
     site: Site  # its ``warnings`` and ``assets`` are made by ``Loader.finish``
-    # detail page file → (topic slug, column name or None, parent URL, load order)
+    # page file → (topic slug, column name or None, parent URL, load order); a site_src/ page:
+    # (None, None, its URL, load order)
     origins: dict[str, tuple[str, str | None, str, int]] = field(default_factory=dict)
     warnings: list[tuple[int, str | None, str]] = field(default_factory=list)  # (tick, owner, message)
     assets: list[tuple[int, str | None, Asset]] = field(default_factory=list)  # (tick, owner, asset)
@@ -253,10 +254,10 @@ class Loader:
         return site
 
     def patch(self, loaded: Loaded, changed: Iterable[str]) -> Site | None:
-        """Bring ``loaded`` up to date, in place, after the detail page files ``changed`` (paths
-        relative to the site) were edited, and return the finished site: exactly what a full load
-        would give. None, with ``loaded`` untouched, when one of them is not a detail page of it
-        (a new file, or another kind): load the whole site instead. When a page cannot be read
+        """Bring ``loaded`` up to date, in place, after the page files ``changed`` (detail pages
+        and pages of site_src/, paths relative to the site) were edited, and return the finished
+        site: exactly what a full load would give. None, with ``loaded`` untouched, when one of them
+        is not such a page of it (a new file, or another kind): load the whole site instead. When a page cannot be read
         (``BuildFailed``), it is left out of ``loaded`` until it is patched in again."""
         site = loaded.site
         topics = {t.slug: t for t in site.topics}
