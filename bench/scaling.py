@@ -43,17 +43,21 @@ import json, os, resource, sys
 from pathlib import Path
 from builder import build
 jobs = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
+import time
 memory = {}  # step -> (RSS of the main process after it, its peak RSS so far), MB
+cpu = {}  # step -> CPU seconds of the main process (render: without its workers)
 step = build.Builder.step
 def measured(self, name, fn, *args, **kwargs):
+    t0 = time.process_time()
     try:
         return step(self, name, fn, *args, **kwargs)
     finally:
+        cpu[name] = round(time.process_time() - t0, 2)
         rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
         memory[name] = [round(rss), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]
 build.Builder.step = measured
 report = build.build_site(Path(sys.argv[1]), build.BuildOptions(jobs=jobs))
-print(json.dumps({"timings": report.timings, "memory_mb": memory, "pages_written": report.pages_written,
+print(json.dumps({"timings": report.timings, "memory_mb": memory, "cpu_s": cpu, "pages_written": report.pages_written,
                   "files_written": report.files_written, "warnings": len(report.warnings),
                   "main_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -109,7 +113,7 @@ def cold_build(run, root: Path, jobs: int | None, log: Path) -> dict:
     cache = root / ".zhuanti-cache"
     return {"wall_s": sample.seconds, "cpu_s": sample.cpu_s, "peak_tree_mb": sample.peak_mb,
             "peak_main_mb": child["main_maxrss_mb"], "timings_s": child["timings"],
-            "main_rss_after_step_mb": child.get("memory_mb", {}),
+            "main_rss_after_step_mb": child.get("memory_mb", {}), "main_cpu_by_step_s": child.get("cpu_s", {}),
             "pages_written": child["pages_written"], "output_files": files, "output_mb": size / 1e6,
             "state_mb": file_mb(cache / "build-state.sqlite"), "sources_mb": file_mb(cache / "sources.sqlite"),
             "manifest_mb": file_mb(root / "public/.zhuanti/manifest.json"),
@@ -143,9 +147,12 @@ def print_series(title: str, unit: str, rows: list[tuple[int, dict]]) -> None:
               f"{r['manifest_mb']:>9.1f} {r['output_mb']:>8.0f}")
     for n, r in rows:
         mem = r.get("main_rss_after_step_mb", {})
-        print(f"  {n}: " + ", ".join(f"{k} {v:.1f} s" + (f" ({mem[k][0]}/{mem[k][1]} MB)" if k in mem else "")
+        cpu = r.get("main_cpu_by_step_s", {})
+        print(f"  {n}: " + ", ".join(f"{k} {v:.1f} s" + (f" [{cpu[k]:.1f} CPU]" if k in cpu else "")
+                                     + (f" ({mem[k][0]}/{mem[k][1]} MB)" if k in mem else "")
                                      for k, v in r["timings_s"].items() if v >= 0.05 or k in mem))
-    print("  (steps: wall time, and the main process's RSS after the step / its peak so far)")
+    print("  (steps: wall time [CPU of the build process; render without its workers] "
+          "(the build process's RSS after the step / its peak so far))")
 
 
 def main() -> None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import json
+import multiprocessing
 import os
+import pickle
 import re
 import sqlite3
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +38,7 @@ from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
 from builder.media import MediaHtml, check_executor, process_media
 from builder.notes import fresh_notes
 from builder.output import Sink, check_output_folder, recover
+from builder.render import payload
 from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, make_templates
 from builder.render.urls import absolute
@@ -97,16 +101,21 @@ def _h(value) -> str:
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False, now=None) -> None:
+def _init_worker(payload: bytes, minify: bool, staging: str, preview: bool = False, now=None) -> None:
+    """A fresh worker process: the site without its page bodies (``builder.render.payload``)."""
+    site, media_html = pickle.loads(payload)
     _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview, now=now)
-    _worker["staging"] = Path(staging)
+    _worker["staging"] = staging
+    _worker["made"] = set()
+    gc.freeze()  # the site lives as long as the worker: keep the collector off it
 
 
 def _render_jobs(jobs: list[Job]) -> list[tuple]:
     """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings, search record)
     or (output, error)."""
     renderer: PageRenderer = _worker["renderer"]
-    staging: Path = _worker["staging"]
+    staging = str(_worker["staging"])
+    made: set[str] = _worker.setdefault("made", set())  # folders this process made in the staging folder
     out = []
     for job in jobs:
         try:
@@ -115,13 +124,27 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
             out.append((job.output, exc))
             continue
         data = html.encode("utf-8")
-        target = staging / job.output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        path = f"{staging}/{job.output}"
+        folder = path.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         record = page_record(renderer, job.page_url, html, job.variant)  # site search (builder/search)
-        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, sorted(keys),
+        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), write_file(path, data), sorted(keys),
                     warnings, record))
     return out
+
+
+def write_file(path: str, data: bytes) -> int:
+    """Write a new file (no Path objects, one open, write and fstat); its mtime_ns."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
 
 
 # ---- the build ---------------------------------------------------------------------------
@@ -503,24 +526,17 @@ class Builder:
             return
         jobs = self.opts.jobs or (min(os.cpu_count() or 1, 4) if len(todo) >= PARALLEL_THRESHOLD else 1)
         errors: list[ZhuantiError] = []
+        _worker["renderer"] = renderer  # this process renders too, with the engine's warm templates
+        _worker["staging"] = sink.staging
+        _worker["made"] = set()
         with ui.progress(tr("渲染页面", "rendering pages"), len(todo)) as advance:
             if jobs <= 1:
-                _worker["renderer"] = renderer  # with the engine's warm templates
-                _worker["staging"] = sink.staging
                 results = []
                 for job in todo:
                     results.extend(_render_jobs([job]))
                     advance()
             else:
-                size = max(16, min(200, len(todo) // (jobs * 8) or 1))
-                chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-                results = []
-                with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                         initargs=(site, self.opts.minify, str(sink.staging), media_html,
-                                                   self.opts.preview, self.now)) as pool:
-                    for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
-                        results.extend(result)
-                        advance(len(chunk))
+                results = self.render_parallel(todo, jobs, site, media_html, sink, advance)
         for item in results:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
@@ -542,6 +558,43 @@ class Builder:
         if errors:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
             raise BuildFailed(list(unique.values()))
+
+    def render_parallel(self, todo: list[Job], jobs: int, site: Site, media_html, sink: Sink, advance) -> list:
+        """Render with ``jobs - 1`` worker processes and this one, taking chunks from both ends of
+        the list. The workers are fresh processes ("spawn": no copy of this process's memory) that
+        get the site once without its page bodies, and read each body from one file when needed
+        (builder/render/payload.py). Results come back in the order of ``todo``."""
+        size = max(16, min(200, len(todo) // (jobs * 8) or 1))
+        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        done: list[list | None] = [None] * len(chunks)
+        bodies = self.cfg.cache_dir / f"render-bodies-{os.getpid()}.bin"
+        try:
+            payload = worker_payload(site, media_html, bodies)
+            with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_init_worker,
+                                     initargs=(payload, self.opts.minify, str(sink.staging), self.opts.preview,
+                                               self.now)) as pool:
+                del payload
+                front, back = 0, len(chunks)  # workers take from the front, this process from the back
+                running: dict = {}
+                while front < back or running:
+                    while front < back and len(running) < 2 * (jobs - 1):  # keep every worker busy
+                        running[pool.submit(_render_jobs, chunks[front])] = front
+                        front += 1
+                    if front < back:
+                        back -= 1
+                        done[back] = _render_jobs(chunks[back])
+                        advance(len(chunks[back]))
+                        finished = [f for f in running if f.done()]
+                    else:
+                        finished = wait(running, return_when=FIRST_COMPLETED).done
+                    for future in finished:
+                        i = running.pop(future)
+                        done[i] = future.result()
+                        advance(len(chunks[i]))
+        finally:
+            bodies.unlink(missing_ok=True)
+        return [item for chunk in done for item in chunk]
 
     def write_extra(self, sink: Sink, rel: str, data: bytes, previous: dict[str, OutputRecord],
                     identity: str | None = None, kind: str = "extra", same_bytes: bool = False) -> None:
@@ -656,6 +709,11 @@ class Builder:
         identity = _h("\n".join(parts.values()).encode())
         parts["built_at"] = f' "built_at": {_json_str(stamp)}'
         return join_manifest(parts).encode("utf-8"), identity
+
+
+def worker_payload(site: Site, media_html, bodies: Path) -> bytes:
+    """The site and media snippets for render workers, page bodies written to ``bodies`` instead."""
+    return payload.dumps((site, media_html), payload.write_bodies(site.all_pages(), bodies))
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*\Z").match  # nothing to percent-encode (urllib's safe set)

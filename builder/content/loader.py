@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import os
 import re
 import unicodedata
@@ -207,6 +208,18 @@ class Loader:
 
     def walk(self) -> Loaded:
         """Read the whole site (errors are collected; ``finish`` raises them)."""
+        # Loading makes millions of objects that all stay alive and no cyclic garbage: the cyclic
+        # collector would walk them again and again (36 % of loading 100,000 pages, 18 % of a
+        # million-row data column). Reference counting still frees everything as usual.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._walk()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _walk(self) -> Loaded:
         site = self.site
         src = self.root / "site_src"
         home_md = src / "index.md"
@@ -497,7 +510,7 @@ class Loader:
         self.site.notes.extend(f"{self.rel(data_path)}: {n}" for n in source.notes)
         declared = list(meta.get("fields") or source.fields)
         required = list(meta.get("required") or [])
-        for name in {slug_field, title_field, *required, *declared} - {None}:
+        for name in {slug_field, title_field, meta.get("date_field"), *required, *declared} - {None, ""}:
             if name not in source.fields:
                 guess = closest(name, source.fields)
                 raise ContentError(
