@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import hashlib
 import json
@@ -299,7 +300,7 @@ class Builder:
         again, when nothing else the loader reads changed (``Loader.patch``); else read whole
         (parsing again only the files whose signature changed, ``SourceCache``)."""
         engine = self.engine
-        header = (__version__, self.opts.drafts, self.opts.future, str(clock.zone()))
+        header = (__version__, loader_code(), self.opts.drafts, self.opts.future, str(clock.zone()))
         options = LoadOptions(self.opts.drafts, self.opts.future, self.opts.topics, self.now)
         self.read_sources = False
         kept = None if self.opts.clean or self.time_passed else engine.kept_site(self.state, header, self.cfg,
@@ -971,6 +972,21 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@functools.cache
+def loader_code() -> str:
+    """What the loader's code is: a copy of a loaded site made by other code (a development
+    checkout between two commits of one version) is not used."""
+    from builder.content import attachments, frontmatter, loader, model
+
+    h = hashlib.blake2b(digest_size=8)
+    for module in (loader, model, frontmatter, attachments):
+        try:
+            h.update(Path(module.__file__).read_bytes())
+        except (OSError, TypeError):
+            h.update(b"?")
+    return h.hexdigest()
 
 
 def snapshot_path(state: BuildState) -> Path:

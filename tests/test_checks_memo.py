@@ -191,3 +191,15 @@ def test_stylesheets_found_from_every_depth_as_before(tmp_path, monkeypatch):
     fresh = [list(HiddenLinkCheck(SITE).page(HtmlDoc.load(tmp_path, tmp_path / rel))) for rel in pages]
     assert remembered == fresh
     assert [len(f) for f in fresh] == [2, 2, 0, 2, 2, 0, 2, 2]  # the sheet found (white on white too), or not
+
+
+def test_selectors_lexbor_cannot_read_are_skipped_with_or_without_the_memory(tmp_path):
+    css = "div >> a { display: none } .box a:bogus { display: none } .box a { visibility: hidden }"
+    (tmp_path / "s.css").write_text(css, encoding="utf-8")
+    for name in ("a.html", "b.html"):
+        (tmp_path / name).write_text(f'<!doctype html><link rel="stylesheet" href="s.css"><div class="box">'
+                                     f'<a href="{BAD}">x</a></div>', encoding="utf-8")
+    check = HiddenLinkCheck(SITE)
+    found = [list(check.page(HtmlDoc.load(tmp_path, tmp_path / n))) for n in ("a.html", "b.html")]
+    # the unreadable rules (display:none) are ignored; the readable one hides the link on both pages
+    assert [[(f.context, "visibility:hidden" in f.message) for f in page] for page in found] == [[("<a>", True)]] * 2

@@ -582,14 +582,7 @@ def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | No
     copied: set[int] = set()
     for rule in live:
         for node in by_key.get(rule.key, ()):
-            try:
-                if not node.css_matches(rule.selector):
-                    continue
-                if rule.selector not in matched:
-                    matched[rule.selector] = {n.mem_id for n in _root(node).css(rule.selector)}
-            except Exception:  # noqa: BLE001 - selectolax raises its own error on selectors it cannot parse
-                break
-            if node.mem_id not in matched[rule.selector]:
+            if not _matches(node, rule.selector, matched):
                 continue
             mid = node.mem_id
             if rule.reveal:
