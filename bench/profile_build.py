@@ -66,7 +66,7 @@ def main() -> None:
     out = io.StringIO()
     out.write(f"cold build, {args.pages}-page corpus, jobs=1, one process: {pages} pages, wall {wall:.1f} s, "
               f"CPU {cpu:.1f} s ({cpu / max(pages, 1) * 1000:.2f} ms CPU/page) + {kids:.1f} s in child processes "
-              f"(pagefind, ffmpeg; not in the profile below); {started} at start, "
+              f"(ffmpeg; not in the profile below); {started} at start, "
               f"{run.load_text()} at end\n\nsteps (wall, from the build report):\n")
     for name, seconds in report.timings.items():
         out.write(f"  {name:<10} {seconds:>8.2f} s  {seconds / wall * 100:>5.1f} %\n")
