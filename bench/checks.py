@@ -2,6 +2,7 @@
 10,000-page corpus, against htmlproofer 3.x checking internal links alone; and the words pass in MB/s.
 
     .venv/bin/python bench/checks.py [--pages 10000] [--jobs 1 2] [--out bench/out] [--repeat 3]
+    .venv/bin/python bench/checks.py --command [--root SITE] [--repeat 3]   # `zhuanti check` itself, by phase
 
 The corpus is bench/run.py's (../shared/bench/gen_corpus.py --flavor zhuanti, built by
 builder.build.build_site; about 1 % of its links point at pages that do not exist). The word lists
@@ -11,6 +12,13 @@ match → finding path runs). The checks go through the real runner (``run_check
 the site config whose root holds that words folder. htmlproofer (Debian: apt-get install
 ruby-html-proofer) checks the same public/ folder for internal links only; it exits 1 because of
 the broken links, which is expected. Prints a table; nothing is asserted.
+
+``--command`` times the real command line instead: ``zhuanti check`` on the site (``--root``: a site
+already built, e.g. a copy of bench/corpus/zhuanti-10000; else the generated corpus), ``--repeat``
+times, medians and min–max of wall and CPU seconds (user + system of the command and its worker
+processes) and the load; then where one run's CPU goes, phase by phase, in one process (page checks
+per family, reading and parsing, source lines, the reports). The dictionary is written into the
+site's site_src/words/ when it has none.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
+import types
 from collections import Counter
 from pathlib import Path
 
@@ -174,17 +184,109 @@ def load_text() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def command_runs(root: Path, repeat: int) -> None:
+    """``zhuanti check`` on ``root`` ``repeat`` times: medians of wall and CPU seconds, with the load."""
+    bench_run = load_run_module()
+    env = {**os.environ, "ZHUANTI_QUIET": "1"}
+    cmd = [str(bench_run.ZHUANTI), "check", "--root", str(root)]
+    started = load_text()
+    samples = []
+    for r in range(repeat):
+        samples.append(bench_run.measure(cmd, env=env))
+        s = samples[-1]
+        print(f"  run {r + 1}/{repeat}: {s.seconds:.2f} s wall, {s.cpu_s:.2f} s CPU, exit {s.code} "
+              f"({load_text()})", flush=True)
+    walls, cpus = sorted(s.seconds for s in samples), sorted(s.cpu_s for s in samples)
+    print(f"zhuanti check, {root}: median {statistics.median(walls):.2f} s wall ({walls[0]:.2f}–{walls[-1]:.2f}), "
+          f"{statistics.median(cpus):.2f} s CPU ({cpus[0]:.2f}–{cpus[-1]:.2f}); {started} at start, "
+          f"{load_text()} at end; last line: {samples[-1].last_line}")
+
+
+def phases(root: Path) -> None:
+    """Where one check run's CPU goes, in one process (--jobs 1): process time of each phase."""
+    from builder.checks import report, runner, sources
+    from builder.config import load_site_config
+    from builder.manifest import load_manifest
+
+    clock = time.process_time
+    spent: Counter[str] = Counter()
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += clock() - t
+        return wrapper
+
+    def load_and_parse(root_dir, path, _load=runner.load_page):
+        doc, problems = _load(root_dir, path)
+        if doc is not None:
+            doc.tree  # noqa: B018 - parsed here, so the families' times are their own
+        return doc, problems
+
+    t = clock()
+    site = load_site_config(root)
+    manifest = load_manifest(site.output_dir)
+    spent["site config + manifest"] = clock() - t
+    patches = [(runner, "time", types.SimpleNamespace(perf_counter=clock)),  # the families' CPU, not wall
+               (runner, "load_page", timed("read + parse pages", load_and_parse)),
+               (runner, "find_pages", timed("find pages", runner.find_pages)),
+               (sources, "attach_sources", timed("source lines of findings", sources.attach_sources))]
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches]
+    try:
+        for mod, name, fn in patches:
+            setattr(mod, name, fn)
+        t = clock()
+        run = runner.run_checks(site.output_dir, site=site, manifest=manifest, external=False, browser=False,
+                                cache_dir=site.cache_dir, jobs=1)
+        total_run = clock() - t
+    finally:
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+    for name, seconds in run.timings.items():
+        spent[f"page checks: {name}"] = seconds
+    t = clock()
+    report.render_text(run, color=False, fail_on=site.check.fail_on)
+    spent["text report"] = clock() - t
+    t = clock()
+    report.render_json(run, site.check.fail_on)
+    spent["JSON report"] = clock() - t
+    spent["other (runner, finish, notes)"] = max(0.0, total_run - sum(
+        v for k, v in spent.items() if k not in ("site config + manifest", "text report", "JSON report")))
+    total = sum(spent.values())
+    print(f"\none run in one process ({run.pages} pages, {len(run.findings)} findings, {load_text()}):")
+    for name, seconds in spent.most_common():
+        print(f"  {name:<36} {seconds:>7.2f} s  {seconds / total:>6.1%}")
+    print(f"  {'total':<36} {total:>7.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--out", type=Path, default=HERE / "out")
-    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the words-alone passes (best kept)")
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the words-alone passes (best kept), "
+                    "or of the command with --command")
+    ap.add_argument("--command", action="store_true", help="time `zhuanti check` itself, then its phases")
+    ap.add_argument("--root", type=Path, help="with --command: a site already built (default: the corpus)")
     args = ap.parse_args()
     os.environ.setdefault("ZHUANTI_QUIET", "1")
     from builder.config import load_site_config
 
     started_load = load_text()
+    if args.command:
+        root = args.root.resolve() if args.root else \
+            load_run_module().make_corpus(args.pages, args.out / f"corpus-{args.pages}").resolve()
+        if args.root is None:
+            build(root)
+        words = root / "site_src" / "words"
+        if not (words / "typos.txt").is_file():
+            write_dictionary(words)
+        command_runs(root, max(1, args.repeat))
+        phases(root)
+        return
     root = load_run_module().make_corpus(args.pages, args.out / f"corpus-{args.pages}").resolve()
     build_s = build(root)
     site = load_site_config(root)

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import gc
 import hashlib
 import json
+import multiprocessing
 import os
+import pickle
 import re
+import sqlite3
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
 from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
 from builder.deps import Resolver, covering_keys
-from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot
+from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot, settle
 from builder.errors import BuildFailed, ConfigError, ZhuantiError
 from builder.i18n import tr
 from builder.lock import SiteLock
@@ -35,6 +39,7 @@ from builder.manifest import MANIFEST_REL, SCHEMA, dump_manifest, sha256_file
 from builder.media import MediaHtml, check_executor, process_media
 from builder.notes import fresh_notes
 from builder.output import Sink, check_output_folder, recover
+from builder.render import payload
 from builder.render.engines import make_renderer
 from builder.render.pages import Job, PageRenderer, make_templates
 from builder.render.urls import absolute
@@ -97,16 +102,21 @@ def _h(value) -> str:
 _worker: dict = {}  # process-local: the renderer and staging folder of a pool worker
 
 
-def _init_worker(site: Site, minify: bool, staging: str, media_html, preview: bool = False, now=None) -> None:
+def _init_worker(payload: bytes, minify: bool, staging: str, preview: bool = False, now=None) -> None:
+    """A fresh worker process: the site without its page bodies (``builder.render.payload``)."""
+    site, media_html = pickle.loads(payload)
     _worker["renderer"] = PageRenderer(site, media_html=media_html, minify=minify, preview=preview, now=now)
-    _worker["staging"] = Path(staging)
+    _worker["staging"] = staging
+    _worker["made"] = set()
+    gc.freeze()  # the site lives as long as the worker: keep the collector off it
 
 
 def _render_jobs(jobs: list[Job]) -> list[tuple]:
     """Render and write jobs; returns (output, sha256, size, mtime_ns, keys, warnings, search record)
     or (output, error)."""
     renderer: PageRenderer = _worker["renderer"]
-    staging: Path = _worker["staging"]
+    staging = str(_worker["staging"])
+    made: set[str] = _worker.setdefault("made", set())  # folders this process made in the staging folder
     out = []
     for job in jobs:
         try:
@@ -115,13 +125,27 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
             out.append((job.output, exc))
             continue
         data = html.encode("utf-8")
-        target = staging / job.output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        path = f"{staging}/{job.output}"
+        folder = path.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         record = page_record(renderer, job.page_url, html, job.variant)  # site search (builder/search)
-        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), target.stat().st_mtime_ns, sorted(keys),
+        out.append((job.output, hashlib.sha256(data).hexdigest(), len(data), write_file(path, data), sorted(keys),
                     warnings, record))
     return out
+
+
+def write_file(path: str, data: bytes) -> int:
+    """Write a new file (no Path objects, one open, write and fstat); its mtime_ns."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
 
 
 # ---- the build ---------------------------------------------------------------------------
@@ -174,6 +198,7 @@ class Builder:
             self.opts.drafts = self.opts.future = True
             self.opts.minify = False
         self.public = options.output.resolve() if options.output else cfg.output_dir
+        self.public_prefix = str(self.public) + os.sep
         self.report = BuildReport(self.public)
         self.state = engine.state_for(cfg, self.public)
         self.records: dict[str, OutputRecord] = {}  # outputs made by this build
@@ -200,7 +225,8 @@ class Builder:
         if changed is not None:  # what a file watcher saw: compare contents even if the stat looks the same
             inputs.changed.update(inputs.key(Path(p).resolve()) for p in changed)
             self.engine.sources.forget(inputs.key(Path(p).resolve()) for p in changed)
-        stats = [] if self.opts.clean else self.state.output_stats()
+        # (what a build with nothing to do checks: not read when a source changed)
+        stats = [] if self.opts.clean or inputs.changed else self.state.output_stats()
         if self.skip(meta, stats, inputs):
             # Nothing to write: the output is already this build, byte for byte (manifest included).
             self.reuse_all(stats, meta)
@@ -252,7 +278,7 @@ class Builder:
         self.step("save", self.state.save, meta=self.meta(json.dumps(self.times(site)), said),
                   outputs=self.records,
                   written=self.read, removed=plan.removed, keyvals={k: resolver.value(k) for k in keys},
-                  files=inputs.store(), full=not previous,
+                  files=inputs.store(everything=not previous), full=not previous,
                   collect=bool(plan.removed) or len(self.read) > len(previous) // 10)
         if self.read_sources:
             self.engine.sources.save()
@@ -274,7 +300,7 @@ class Builder:
         again, when nothing else the loader reads changed (``Loader.patch``); else read whole
         (parsing again only the files whose signature changed, ``SourceCache``)."""
         engine = self.engine
-        header = (__version__, self.opts.drafts, self.opts.future, str(clock.zone()))
+        header = (__version__, loader_code(), self.opts.drafts, self.opts.future, str(clock.zone()))
         options = LoadOptions(self.opts.drafts, self.opts.future, self.opts.topics, self.now)
         self.read_sources = False
         kept = None if self.opts.clean or self.time_passed else engine.kept_site(self.state, header, self.cfg,
@@ -303,6 +329,7 @@ class Builder:
         loaded = loader.walk()
         site = loader.finish(loaded)
         self.kept = engine.keep_site(self.state, KeptSite(loaded, header))
+        settle(len(loaded.times))
         return site
 
     def loader_changes(self, inputs: Inputs, loaded: Loaded) -> set[str] | None:
@@ -465,7 +492,7 @@ class Builder:
     def still_ours(self, rec: OutputRecord) -> bool:
         """The previous output is still the file we wrote (not edited or removed by hand since)."""
         try:
-            st = os.stat(os.path.join(self.public, rec.path))
+            st = os.stat(self.public_prefix + rec.path)
         except OSError:
             return False
         return st.st_size == rec.size and st.st_mtime_ns == rec.mtime_ns
@@ -500,24 +527,17 @@ class Builder:
             return
         jobs = self.opts.jobs or (min(os.cpu_count() or 1, 4) if len(todo) >= PARALLEL_THRESHOLD else 1)
         errors: list[ZhuantiError] = []
+        _worker["renderer"] = renderer  # this process renders too, with the engine's warm templates
+        _worker["staging"] = sink.staging
+        _worker["made"] = set()
         with ui.progress(tr("渲染页面", "rendering pages"), len(todo)) as advance:
             if jobs <= 1:
-                _worker["renderer"] = renderer  # with the engine's warm templates
-                _worker["staging"] = sink.staging
                 results = []
                 for job in todo:
                     results.extend(_render_jobs([job]))
                     advance()
             else:
-                size = max(16, min(200, len(todo) // (jobs * 8) or 1))
-                chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-                results = []
-                with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                         initargs=(site, self.opts.minify, str(sink.staging), media_html,
-                                                   self.opts.preview, self.now)) as pool:
-                    for chunk, result in zip(chunks, pool.map(_render_jobs, chunks), strict=True):
-                        results.extend(result)
-                        advance(len(chunk))
+                results = self.render_parallel(todo, jobs, site, media_html, sink, advance)
         for item in results:
             if isinstance(item[1], ZhuantiError):
                 errors.extend(item[1].errors if isinstance(item[1], BuildFailed) else [item[1]])
@@ -539,6 +559,45 @@ class Builder:
         if errors:
             unique = {str(e): e for e in errors}  # a broken template fails every page that uses it: say it once
             raise BuildFailed(list(unique.values()))
+
+    def render_parallel(self, todo: list[Job], jobs: int, site: Site, media_html, sink: Sink, advance) -> list:
+        """Render with ``jobs - 1`` worker processes and this one, taking chunks from both ends of
+        the list. The workers are fresh processes ("spawn": no copy of this process's memory) that
+        get the site once without its page bodies, and read each body from one file when needed
+        (builder/render/payload.py). Results come back in the order of ``todo``."""
+        size = max(16, min(200, len(todo) // (jobs * 8) or 1))
+        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        done: list[list | None] = [None] * len(chunks)
+        for leftover in self.cfg.cache_dir.glob("render-bodies-*.bin"):  # of a killed build (we hold the lock)
+            leftover.unlink(missing_ok=True)
+        bodies = self.cfg.cache_dir / f"render-bodies-{os.getpid()}.bin"
+        try:
+            payload = worker_payload(site, media_html, bodies)
+            with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_init_worker,
+                                     initargs=(payload, self.opts.minify, str(sink.staging), self.opts.preview,
+                                               self.now)) as pool:
+                del payload
+                front, back = 0, len(chunks)  # workers take from the front, this process from the back
+                running: dict = {}
+                while front < back or running:
+                    while front < back and len(running) < 2 * (jobs - 1):  # keep every worker busy
+                        running[pool.submit(_render_jobs, chunks[front])] = front
+                        front += 1
+                    if front < back:
+                        back -= 1
+                        done[back] = _render_jobs(chunks[back])
+                        advance(len(chunks[back]))
+                        finished = [f for f in running if f.done()]
+                    else:
+                        finished = wait(running, return_when=FIRST_COMPLETED).done
+                    for future in finished:
+                        i = running.pop(future)
+                        done[i] = future.result()
+                        advance(len(chunks[i]))
+        finally:
+            bodies.unlink(missing_ok=True)
+        return [item for chunk in done for item in chunk]
 
     def write_extra(self, sink: Sink, rel: str, data: bytes, previous: dict[str, OutputRecord],
                     identity: str | None = None, kind: str = "extra", same_bytes: bool = False) -> None:
@@ -598,14 +657,17 @@ class Builder:
     def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> bytes:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        base = self.cfg.base_url.rstrip("/") + "/"
+        def escape(text: str) -> str:  # as xml.sax.saxutils.escape
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        base = escape(self.cfg.base_url.rstrip("/") + "/")
         dates = LocalDates()
         for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
             path = out[: -len("index.html")]
-            url = base + path if _URL_SAFE(path) else absolute(self.cfg.base_url, path)
+            url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path))
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
-            lines.append(f"<url><loc>{xml_escape(url)}</loc>{lastmod}</url>")
+            lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
         lines.append("</urlset>\n")
         return "\n".join(lines).encode()
 
@@ -638,7 +700,11 @@ class Builder:
             "pages": pages, "columns": columns, "topics": topics,
         }
         stamp = built.strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = manifest_parts(data)
+        rows = {"files": _file_rows(data["files"]), "pages": _page_rows(pages)}
+        parts = manifest_parts({k: v for k, v in data.items() if rows.get(k) is None})
+        if parts is not None:
+            parts.update((k, f' "{k}": ' + ("[]" if not v else "[\n  " + ",\n  ".join(v) + "\n ]"))
+                         for k, v in rows.items() if v is not None)
         if parts is None:  # not the usual shape: the plain writer
             identity = _h(data)
             data["built_at"] = stamp
@@ -646,6 +712,11 @@ class Builder:
         identity = _h("\n".join(parts.values()).encode())
         parts["built_at"] = f' "built_at": {_json_str(stamp)}'
         return join_manifest(parts).encode("utf-8"), identity
+
+
+def worker_payload(site: Site, media_html, bodies: Path) -> bytes:
+    """The site and media snippets for render workers, page bodies written to ``bodies`` instead."""
+    return payload.dumps((site, media_html), payload.write_bodies(site.all_pages(), bodies))
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*\Z").match  # nothing to percent-encode (urllib's safe set)
@@ -726,6 +797,32 @@ def manifest_parts(data: dict) -> dict[str, str] | None:
             return None
         parts[key] = f" {_json_str(key)}: {text}"
     return parts
+
+
+def _file_rows(files: list[dict]) -> list[str] | None:
+    """The manifest's files, as ``manifest_parts`` writes them, without looking at each value's type."""
+    s = _json_str
+    r = int.__repr__
+    try:
+        return [f'{{\n   "path": {s(f["path"])},\n   "sha256": {s(f["sha256"])},\n   "size": {r(f["size"])}\n  }}'
+                for f in files]
+    except TypeError:  # not a str or an int somewhere: the general writer
+        return None
+
+
+def _page_rows(pages: list[dict]) -> list[str] | None:
+    """The manifest's pages, as ``manifest_parts`` writes them."""
+    s = _json_str
+
+    def n(v):
+        return "null" if v is None else s(v)
+
+    try:
+        return [f'{{\n   "column": {n(p["column"])},\n   "date": {n(p["date"])},\n   "kind": {s(p["kind"])},\n'
+                f'   "path": {s(p["path"])},\n   "source": {s(p["source"])},\n   "title": {s(p["title"])},\n'
+                f'   "topic": {n(p["topic"])}\n  }}' for p in pages]
+    except TypeError:
+        return None
 
 
 def join_manifest(parts: dict[str, str]) -> str:
@@ -816,14 +913,17 @@ class Engine:
         """Write the loaded sites that changed much since they were last written (or never were),
         for the next run."""
         for path, kept in self._kept.items():
-            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER:
-                continue
+            if kept.ident is not None and len(kept.since) < SNAPSHOT_AFTER or kept.pending:
+                continue  # (pending: pages that failed to load are missing from it)
             state = self._states.get(path)
             if state is None:
                 continue
             ident = save_snapshot(snapshot_path(state), kept.header, kept.loaded)
-            kept.ident, kept.since, kept.pending = ident, set(), set()
-            state.set_meta("site", kept.info())
+            kept.ident, kept.since = ident, set()
+            try:
+                state.set_meta("site", kept.info())
+            except sqlite3.Error:
+                pass  # (a cache: the next run loads the site whole)
 
     @property
     def sources(self) -> SourceCache:
@@ -874,6 +974,21 @@ class Engine:
         self.close()
 
 
+@functools.cache
+def loader_code() -> str:
+    """What the loader's code is: a copy of a loaded site made by other code (a development
+    checkout between two commits of one version) is not used."""
+    from builder.content import attachments, frontmatter, loader, model
+
+    h = hashlib.blake2b(digest_size=8)
+    for module in (loader, model, frontmatter, attachments):
+        try:
+            h.update(Path(module.__file__).read_bytes())
+        except (OSError, TypeError):
+            h.update(b"?")
+    return h.hexdigest()
+
+
 def snapshot_path(state: BuildState) -> Path:
     return state.path.with_suffix(".site")
 
@@ -900,8 +1015,8 @@ def build_command(args) -> int:
         ui.summary(tr("构建失败：{n} 个错误，public/ 保持不变", "build failed: {n} error(s); public/ left unchanged",
                       n=len(exc.errors)), ok=False)
         return exc.exit_code
-    for w in report.warnings:
-        ui.warn(tr("警告：", "warning: ") + w)
+    if report.warnings:  # one print: a large site may repeat hundreds of them on every build
+        ui.warn("\n".join(tr("警告：", "warning: ") + w for w in report.warnings))
     for n in report.notes:
         ui.say(n)
     ui.summary(tr("构建完成：写入 {w} 页，复用 {r} 页，文件 {f} 个（复用 {fr}），用时 {t:.2f} 秒 → {o}",

@@ -186,6 +186,10 @@ class Recorder:
         self.keys.add(key)
 
 
+# The kinds of recorded link lookups (``l|<kind>|<src>``): a source page, a file.
+LINK_KINDS = ("md", "file")
+
+
 class TrackedMap:
     """A read-only view of a link map (source → URL or output) that records each lookup."""
 

@@ -18,7 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.deps import LINK_KINDS
+
 SCHEMA = 4
+BULK = 1000  # a save of this many outputs or more is a bulk save (a larger page cache)
+BULK_CACHE_KIB = 65536
 
 
 @dataclass
@@ -43,9 +47,15 @@ class FileSig:
 
 
 class BuildState:
+    """The build state of one output folder. What every build reads whole (the outputs, the input
+    signatures) is also kept in memory once read, for a long-lived engine (serve): the engine holds
+    the site lock, so nothing else writes the file meanwhile."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._outputs: dict[str, OutputRecord] | None = None
+        self._files: dict[str, FileSig] | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -83,15 +93,19 @@ class BuildState:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._outputs = self._files = None
 
     # ---- reading -------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, value FROM meta"))
 
     def outputs(self) -> dict[str, OutputRecord]:
-        return {r[0]: OutputRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]) if r[6] else [], r[7])
+        if self._outputs is None:
+            self._outputs = {
+                r[0]: OutputRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5]), json.loads(r[6]) if r[6] else [], r[7])
                 for r in self.db.execute("SELECT path, kind, sha256, size, mtime_ns, dirty, warnings, source"
                                          " FROM outputs")}
+        return dict(self._outputs)
 
     def keyvals(self, pages: Iterable[str] | None = None) -> dict[str, str]:
         """Stored key values; with ``pages`` (URLs), the page keys (``p|…``) of those pages only."""
@@ -119,7 +133,7 @@ class BuildState:
             ranges += [(f"p|{url}|", f"p|{url}}}"), (f"badge|{url}", f"badge|{url}")]
         for url in columns:
             ranges += [(f"c|{url}|", f"c|{url}}}"), (f"nb|{url}", f"nb|{url}{top}"), (f"jobs|{url}", f"jobs|{url}")]
-        for which in ("links", "excl", "asset", "msrc"):
+        for which in LINK_KINDS:
             ranges += [(f"l|{which}|{src}", f"l|{which}|{src}") for src in sources]
             ranges += [(f"l|{which}|{d}/", f"l|{which}|{d}/{top}") for d in folders]
         for lo, hi in ranges:
@@ -127,8 +141,11 @@ class BuildState:
         return out
 
     def files(self) -> dict[str, FileSig]:
-        return {r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
+        if self._files is None:
+            self._files = {
+                r[0]: FileSig(("dir",) if r[1] < 0 else (r[1], r[2], r[3], r[4]), r[5], bool(r[6]))
                 for r in self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, digest, racy FROM files")}
+        return dict(self._files)
 
     def output_stats(self) -> list[tuple[str, str, int, int, int]]:
         """(path, kind, size, mtime_ns, dirty) of every output: what a build that may have nothing
@@ -160,30 +177,60 @@ class BuildState:
         read (replacing what it read before); ``files``: (input signatures new or changed, inputs
         gone); ``full``: replace everything (a clean build); ``collect``: drop keys no output reads."""
         db = self.db
-        with db:
-            if full:
-                for table in ("outputs", "deps", "keyvals", "files"):
-                    db.execute(f"DELETE FROM {table}")
-            removed = list(removed)
-            db.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in removed])
-            db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in removed])
-            if not full:
-                db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in written])
-            db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
-                             json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
-                            for r in outputs.values()])
-            db.executemany("INSERT INTO deps VALUES (?, ?)", [(k, p) for p, keys in written.items() for k in keys])
-            db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
-            if collect:
-                db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
-            self._save_files(files)
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        kept_outputs, kept_files = ({}, {}) if full else (self._outputs, self._files)
+        self._outputs = self._files = None  # (read again if the transaction fails)
+        bulk = full or len(written) > BULK
+        if bulk:  # the B-trees of a whole site's dependencies do not fit the default 2 MB page cache
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            with db:
+                if full:
+                    for table in ("outputs", "deps", "keyvals", "files"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute("DROP INDEX IF EXISTS deps_path")  # made again once every row is in: one sort
+                removed = list(removed)
+                db.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in removed])
+                db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in removed])
+                if not full:
+                    db.executemany("DELETE FROM deps WHERE path = ?", [(p,) for p in written])
+                db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(r.path, r.kind, r.sha256, r.size, r.mtime_ns, int(r.dirty),
+                                 json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None, r.source)
+                                for r in outputs.values()])
+                db.executemany("INSERT INTO deps VALUES (?, ?)", ((k, p) for p, keys in written.items() for k in keys))
+                if full:
+                    db.execute("CREATE INDEX IF NOT EXISTS deps_path ON deps (path)")
+                db.executemany("INSERT OR REPLACE INTO keyvals VALUES (?, ?)", keyvals.items())
+                if collect:
+                    db.execute("DELETE FROM keyvals WHERE key NOT IN (SELECT key FROM deps)")
+                self._save_files(files)
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        finally:
+            if bulk:
+                db.execute("PRAGMA cache_size = -2000")  # SQLite's default: the memory goes back
+        if kept_outputs is not None:
+            for p in removed:
+                kept_outputs.pop(p, None)
+            kept_outputs.update(outputs)
+            self._outputs = kept_outputs
+        self._files = self._files_after(kept_files, files)
 
     def save_meta(self, meta: dict[str, str], files: tuple[dict[str, FileSig], list[str]]) -> None:
+        kept, self._files = self._files, None
         with self.db:
             self._save_files(files)
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        self._files = self._files_after(kept, files)
+
+    @staticmethod
+    def _files_after(kept: dict[str, FileSig] | None, files: tuple[dict[str, FileSig], list[str]]):
+        if kept is None:
+            return None
+        upserts, gone = files
+        for p in gone:
+            kept.pop(p, None)
+        kept.update(upserts)
+        return kept
 
     def set_meta(self, key: str, value: str) -> None:
         with self.db:

@@ -145,3 +145,61 @@ def test_quirks_mode_pages_are_not_given_what_standards_pages_matched(tmp_path):
 def test_blank_link_characters_are_those_of_the_pattern():
     every = "".join(map(chr, range(0x110000)))
     assert sorted(links._BLANK_CHARS) == sorted(c for c in every if links._BLANK.fullmatch(c))
+
+
+@pytest.mark.parametrize("markup", [
+    '<a href="x" style="color:red">t</a>', '<a href="x">t</a>', '<a href="x"></a>', '<a href="x">t<!--c--></a>',
+    '<a href="x"><font color="red">t</font></a>', '<a href="x">t<span style="color:red">u</span></a>',
+    '<a href="x" style="">t</a>',
+])
+def test_colour_carriers_of_a_link_are_those_the_selector_finds(markup):
+    from selectolax.lexbor import LexborHTMLParser
+
+    node = LexborHTMLParser(markup).css_first("a")
+    assert [n.mem_id for n in hidden._colour_carriers(node)] == [n.mem_id for n in node.css("font[color],[style]")]
+
+
+def test_plain_text_report_is_what_rich_prints(monkeypatch):
+    from builder.checks import report
+    from builder.checks.base import CheckResult, Finding
+
+    odd = ["tab\there", "cr\rx", "bell\x07", "esc\x1b[31m", "[bold]markup[/]", ":smile:", "全角　空格  ", "nul\x00",
+           "x" * 300, "line\nbreak", "\u2028", "back\x08space"]
+    findings = [Finding("word.typo", "warning", f"p{i}.html", f"消息 {s}", line=i, target=s, context=f"上下文 {s}",
+                        suggestion=s, source="topics/a.md" if i % 2 else None, source_line=i)
+                for i, s in enumerate(odd)]
+    findings.append(Finding("site.identity", "error", "", "全站", suggestion=None))
+    result = CheckResult(root="x", pages=3, findings=findings)
+    fast = report.render_text(result, color=False, width=100)
+    monkeypatch.setattr(report, "_RICH_REWRITES", re.compile(""))  # every line through rich
+    assert fast == report.render_text(result, color=False, width=100)
+
+
+def test_stylesheets_found_from_every_depth_as_before(tmp_path, monkeypatch):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "s.css").write_text(".x a { display: none } body { background: #fff }", encoding="utf-8")
+    pages = {"a/p.html": "../css/s.css", "a/b/p.html": "../../css/s.css", "a/b/q.html": "../css/s.css",
+             "a/b/r.html": "/css/s.css", "a/b/c/p.html": "../../../css/s.css", "a/b/c/q.html": "../../../../css/s.css",
+             "a/b/c/r.html": "../../%2E%2E/css/s.css", "p.html": "css/s.css"}
+    for rel, href in pages.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<!doctype html><link rel="stylesheet" href="{href}"><div class="x"><a href="{BAD}">x</a>'
+                        f'</div><p><a href="{BAD}" style="color:#fff">y</a></p>', encoding="utf-8")
+    shared = HiddenLinkCheck(SITE)
+    remembered = [list(shared.page(HtmlDoc.load(tmp_path, tmp_path / rel))) for rel in pages]
+    fresh = [list(HiddenLinkCheck(SITE).page(HtmlDoc.load(tmp_path, tmp_path / rel))) for rel in pages]
+    assert remembered == fresh
+    assert [len(f) for f in fresh] == [2, 2, 0, 2, 2, 0, 2, 2]  # the sheet found (white on white too), or not
+
+
+def test_selectors_lexbor_cannot_read_are_skipped_with_or_without_the_memory(tmp_path):
+    css = "div >> a { display: none } .box a:bogus { display: none } .box a { visibility: hidden }"
+    (tmp_path / "s.css").write_text(css, encoding="utf-8")
+    for name in ("a.html", "b.html"):
+        (tmp_path / name).write_text(f'<!doctype html><link rel="stylesheet" href="s.css"><div class="box">'
+                                     f'<a href="{BAD}">x</a></div>', encoding="utf-8")
+    check = HiddenLinkCheck(SITE)
+    found = [list(check.page(HtmlDoc.load(tmp_path, tmp_path / n))) for n in ("a.html", "b.html")]
+    # the unreadable rules (display:none) are ignored; the readable one hides the link on both pages
+    assert [[(f.context, "visibility:hidden" in f.message) for f in page] for page in found] == [[("<a>", True)]] * 2

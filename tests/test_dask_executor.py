@@ -43,7 +43,7 @@ def probe(path: Path) -> dict:
         return {"streams": streams, "duration": round((c.duration or 0) / av.time_base, 3)}
 
 
-SKIP_DIRS = {".zhuanti", "pagefind"}  # the manifest names its build; the search index names its files by hash
+SKIP_DIRS = {".zhuanti", "search-index"}  # the manifest names its build; the search index names its files by hash
 
 
 def compare_outputs(a: Path, b: Path) -> int:

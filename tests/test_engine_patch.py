@@ -27,6 +27,8 @@ def png() -> bytes:
 
 
 SITE = {
+    "site_src/about.md": md("关于本站", "关于。"),
+    "site_src/contact.md": md("联系我们", "电话。"),
     "topics/demo/topic.toml": 'title = "示范专题"\ncolumns = ["news", "policy"]\n',
     "topics/demo/index.md": md("示范专题", "导航页。"),
     "topics/demo/top.md": md("专题页面", "专题下的页面。", date="2026-01-09"),
@@ -53,6 +55,8 @@ EDITS = [
     ("topics/demo/policy/doc/index.md", md("捆绑页面", "附件。", date="2025-12-01", draft="true")),  # bundle goes
     ("topics/demo/top.md", md("专题页面", "改过。", date="2026-01-09", publish_at="2026-03-05")),  # scheduled
     ("topics/demo/policy/doc/index.md", md("捆绑页面", "![图](p.png)", date="2025-12-01", slug="bao")),  # comes back
+    ("site_src/about.md", md("关于", "改过。", draft="true")),                                      # a site page goes
+    ("site_src/about.md", md("关于", "又改过。", colour="blue")),                                  # comes back, a warning
     ("topics/demo/news/a.md", "---\ntitle: [broken\n---\n"),                                     # broken: fails
     ("topics/demo/news/a.md", md("甲新闻", "好了。", date="2026-01-03")),                        # fixed
 ]
@@ -140,3 +144,15 @@ def test_what_the_patch_cannot_take_loads_the_site_whole(tmp_path, change):
     assert report.patched == ([] if change == "template" else None)
     status, result, ref_tree = clean_reference(root, tmp_path / "ref", now=now)
     assert tree(root / "public") == ref_tree
+
+
+def test_a_killed_run_leaves_no_half_written_site_file_behind(tmp_path):
+    root = tmp_path / "site"
+    write_site(root, SITE)
+    cache = root / ".zhuanti-cache"
+    cache.mkdir(parents=True)
+    leftover = cache / ".build-state.site.99999.tmp"  # as a run killed while writing it leaves it
+    leftover.write_bytes(b"half")
+    build_site(root, BuildOptions(now=NOW))
+    assert not leftover.exists()
+    assert [p.name for p in cache.glob("*.site")] == ["build-state.site"]

@@ -5,6 +5,7 @@ the delta and when the site is served under a URL prefix; search can stay in one
 deleted pages and later list pages are never found."""
 
 import json
+import random
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,7 +16,7 @@ import builder.search
 from builder.build import BuildOptions, build_site
 from builder.errors import BuildFailed
 from builder.search import decode
-from builder.search.index import FOLDER, SearchIndexError, encode_base, encode_delta, fnv1a
+from builder.search.index import FOLDER, SearchIndexError, compact, encode_base, encode_delta, fnv1a, pack
 from builder.search.tokens import tokens, weights
 from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_theme_browser import CHROMIUM, DESKTOP, opened, served
@@ -252,6 +253,24 @@ def test_the_decoder_refuses_what_a_browser_would_show_twice():
         decode(files.__getitem__)
 
 
+def test_compaction_on_postings_writes_what_encoding_the_pages_writes():
+    rnd = random.Random(7)
+    words = ["口袋", "公园", "绿道", "5g", "税", "x", "十二"]
+
+    def doc(i: int) -> tuple:
+        return (f"页{i}", rnd.choice(["", "demo", "other"]), "2026-01-0" + str(rnd.randint(1, 9)),
+                {w: rnd.randint(1, 9) for w in rnd.sample(words, rnd.randint(1, len(words)))})
+
+    for _ in range(30):
+        docs = {f"p/{rnd.randint(0, 60)}/": doc(i) for i in range(rnd.randint(0, 40))}
+        files = {p[len(FOLDER) + 1:]: b for p, b in encode_base(docs).files.items()}
+        gone = set(rnd.sample(sorted(docs), min(len(docs), rnd.randint(0, 5))))
+        changed = {f"p/{rnd.randint(0, 80)}/": doc(i) for i in range(rnd.randint(0, 6))}
+        want = {u: d for u, d in docs.items() if u not in gone} | changed
+        got = compact(files.__getitem__, gone - changed.keys(), {u: (*d[:3], pack(d[3])) for u, d in changed.items()})
+        assert got.files == encode_base(want).files
+
+
 def test_an_empty_index_still_decodes():
     base = encode_base({})
     files = {p[len(FOLDER) + 1:]: b for p, b in base.files.items()}
@@ -301,7 +320,9 @@ def test_a_chinese_word_in_the_middle_of_a_sentence_is_found_in_chromium(public)
         assert titles == ["英文条目"]
         # the draft's words are nowhere in the index
         status, titles = search(browser, base, "q=绿道贯通")
-        assert titles == [] and "没有找到" in status
+        assert titles == [] and "没有找到" in status and "单个汉字" not in status
+        status, titles = search(browser, base, "q=园")  # inside a word: says how to search for it
+        assert titles == [] and "单个汉字" in status
         # the header box leads there
         with opened(browser, DESKTOP) as p:
             p.goto(base + "demo/news/index.html")
@@ -327,5 +348,26 @@ def test_a_page_only_in_the_delta_is_found_under_a_url_prefix(site, tmp_path):
     with served(tmp_path / "www") as (browser, base):
         status, titles = search(browser, base + "zt/", "q=智慧驿站")
         assert titles == ["丁新闻"] and "找到 1 条" in status
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=demo")[1] == ["丁新闻"]
+        assert search(browser, base + "zt/", "q=智慧驿站&topic=other")[1] == []  # the topic filter holds in the delta
         status, titles = search(browser, base + "zt/", "q=口袋公园")
         assert titles == ["另一专题"]  # the edited page's base postings are ignored
+
+
+@needs_chromium[0]
+@needs_chromium[1]
+def test_results_come_twenty_at_a_time_best_first(tmp_path):
+    pages = {f"topics/demo/news/n{i:02d}.md": md(f"第{i}条", "湿地保护。" * (1 + i % 3), date="2026-01-01")
+             for i in range(25)}
+    pages["topics/demo/news/top.md"] = md("湿地保护专题", "湿地保护。", date="2026-01-01")
+    write_site(tmp_path, {**BASIC, **pages})
+    build_site(tmp_path, BuildOptions())
+    with served(tmp_path / "public") as (browser, base), opened(browser, DESKTOP) as p:
+        p.goto(base + "search/?q=湿地保护")
+        p.wait_for_selector(".search-results li")
+        assert "找到 27 条" in p.inner_text("[data-search-status]")  # and the column page listing them
+        assert len(p.query_selector_all(".search-results > li")) == 20
+        assert p.inner_text(".search-results a") == "湿地保护专题"  # the title counts five times
+        p.click("[data-search-more]")
+        p.wait_for_function("document.querySelectorAll('.search-results > li').length === 27")
+        assert p.is_hidden("[data-search-more]")

@@ -25,6 +25,7 @@ Decisions, so that a reader of a finding knows what it rests on:
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import posixpath
 import re
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.links import MEMO_SIZE, Locator, shown
+from builder.checks.links import MEMO_SIZE, Locator, _climbing, ancestors, shown
 from builder.checks.urls import (
     MAX_URL_LENGTH,
     Classified,
@@ -283,6 +284,7 @@ def _px(value: str) -> float | None:
     return n * {"": 1, "px": 1, "pt": 4 / 3, "em": 16, "rem": 16, "vw": 10, "vh": 10}[unit]
 
 
+@functools.lru_cache(maxsize=4096)  # a theme uses a few colours on every page
 def parse_color(value: str) -> tuple[int, ...] | None:
     """(r, g, b) or (r, g, b, 0) for a transparent colour; None when unknown (var(), gradients …)."""
     v = value.strip().lower()
@@ -317,11 +319,16 @@ def _background_color(decls: dict[str, str]) -> tuple[int, ...] | None:
     if "background-color" in decls:
         return parse_color(decls["background-color"])
     bg = decls.get("background")
-    if bg:
-        for token in re.findall(r"rgba?\([^)]*\)|#[0-9a-f]{3,8}\b|[a-z]+", bg):
-            color = parse_color(token)
-            if color is not None:
-                return color
+    return _shorthand_color(bg) if bg else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _shorthand_color(bg: str) -> tuple[int, ...] | None:
+    """The first colour of a ``background`` shorthand."""
+    for token in re.findall(r"rgba?\([^)]*\)|#[0-9a-f]{3,8}\b|[a-z]+", bg):
+        color = parse_color(token)
+        if color is not None:
+            return color
     return None
 
 
@@ -434,6 +441,7 @@ _MAX_SIGNATURES = 100_000
 # "<!doctype html>" (any case) is the doctype of no-quirks mode; other pages are cascaded without the index.
 _STANDARDS_MODE = re.compile(r"\ufeff?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
 _NO_STYLE: dict = {}
+_UNSET = object()
 
 
 def local_attributes(selector: str) -> frozenset[str] | None:
@@ -471,6 +479,7 @@ class _RuleIndex:
                 names |= attrs
                 self.local.setdefault(rule.key, []).append(rule)
         self.names = frozenset(names)
+        self.live_keys = frozenset(rule.key for rule in self.live)
         self._signatures: dict[tuple, int] = {}
         self._results: dict[int, tuple[dict[str, tuple], bool]] = {}
 
@@ -545,15 +554,20 @@ def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | No
     (only pass one for standards-mode pages: quirks mode matches class names in any case).
     """
     live = rules if index is None else index.live
+    wanted = None if index is None else index.live_keys  # None: every key
     by_key: dict[tuple[str, str], list] = {("any", ""): list(nodes.values())}
     attributes = {}
     for mid, node in nodes.items():
         attrs = attributes[mid] = node.attributes
-        by_key.setdefault(("tag", node.tag), []).append(node)
+        if wanted is not None and not wanted:
+            continue  # every rule came from the index: no buckets needed
+        keys = [("tag", node.tag)]
         if attrs.get("id"):
-            by_key.setdefault(("id", attrs["id"]), []).append(node)
-        for cls in (attrs.get("class") or "").split():
-            by_key.setdefault(("class", cls), []).append(node)
+            keys.append(("id", attrs["id"]))
+        keys += [("class", cls) for cls in (attrs.get("class") or "").split()]
+        for key in keys:
+            if wanted is None or key in wanted:
+                by_key.setdefault(key, []).append(node)
     styles = _PageStyles()
     winners: dict[int, dict[str, tuple]] = {}
     matched: dict[str, set[int]] = {}  # selector → the nodes it matches themselves
@@ -568,14 +582,7 @@ def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | No
     copied: set[int] = set()
     for rule in live:
         for node in by_key.get(rule.key, ()):
-            try:
-                if not node.css_matches(rule.selector):
-                    continue
-                if rule.selector not in matched:
-                    matched[rule.selector] = {n.mem_id for n in _root(node).css(rule.selector)}
-            except Exception:  # noqa: BLE001 - selectolax raises its own error on selectors it cannot parse
-                break
-            if node.mem_id not in matched[rule.selector]:
+            if not _matches(node, rule.selector, matched):
                 continue
             mid = node.mem_id
             if rule.reveal:
@@ -613,6 +620,7 @@ class _Candidate:
     url: str
     host: str
     kind: str  # "a" or "iframe"
+    carriers: list = field(default_factory=list)  # _colour_carriers(node)
 
 
 class HiddenLinkCheck:
@@ -624,6 +632,8 @@ class HiddenLinkCheck:
         self._style_cache: dict[tuple, tuple[list[Rule], bool, _RuleIndex]] = {}
         self._sheet_cache: dict[Path, list[Rule] | None] = {}
         self._classified: dict[str, Classified] = {}
+        self._offsite: dict[str, tuple[str, str] | None] = {}
+        self._sheet_paths: dict[tuple, Path | None] = {}
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
         findings: list[Finding] = []
@@ -656,20 +666,34 @@ class HiddenLinkCheck:
 
     def _candidates(self, doc: HtmlDoc) -> list[_Candidate]:
         out = []
+        offsite = self._offsite
         # every off-site URL has "//" (http://, https://, //host): let the CSS engine skip the rest
         for node in doc.elements("a", "area", "iframe"):
             tag = node.tag
             raw = node.attrs.get("src" if tag == "iframe" else "href") or ""
-            if "//" not in raw or not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            if "//" not in raw:
                 continue
-            c = self._classify(raw)
-            parts = c.parts
-            if c.kind == "invalid":  # absurdly long or with control characters, but still a link
-                parts = split(c.url[:MAX_URL_LENGTH])
-            host = normal_host(parts.hostname or "") if parts is not None else ""
-            if c.kind == "external" or (c.kind == "invalid" and host and host != self.origin.host):
-                out.append(_Candidate(node, c.url, host, "iframe" if tag == "iframe" else "a"))
+            found = offsite.get(raw, _UNSET)
+            if found is _UNSET:
+                if len(offsite) >= MEMO_SIZE:
+                    offsite.clear()
+                found = offsite[raw] = self._offsite_target(raw)
+            if found is not None:
+                out.append(_Candidate(node, found[0], found[1], "iframe" if tag == "iframe" else "a"))
         return out
+
+    def _offsite_target(self, raw: str) -> tuple[str, str] | None:
+        """(URL, host) when ``raw`` leads off the site, else None."""
+        if not raw.lstrip()[:6].lower().startswith(("http:", "https:", "//")):
+            return None
+        c = self._classify(raw)
+        parts = c.parts
+        if c.kind == "invalid":  # absurdly long or with control characters, but still a link
+            parts = split(c.url[:MAX_URL_LENGTH])
+        host = normal_host(parts.hostname or "") if parts is not None else ""
+        if c.kind == "external" or (c.kind == "invalid" and host and host != self.origin.host):
+            return c.url, host
+        return None
 
     def _rules(self, doc: HtmlDoc) -> tuple[list[Rule], bool, _RuleIndex]:
         """Rules of the page's <style> elements and local stylesheets, in document order; whether
@@ -711,16 +735,32 @@ class HiddenLinkCheck:
         c = self._classify(href)
         if c.kind != "internal":
             return None
-        path = decode_path(c.parts.path)
+        path = c.parts.path
+        folder = "" if path.startswith("/") else posixpath.dirname(doc.rel)
+        up, rest = _climbing(path)
+        if up:
+            above = ancestors(folder)
+            if up < len(above):  # ../../static/x.css: one file for every page that deep below a folder
+                folder, path = above[up], rest
+        key = (doc.root, folder, path)
+        found = self._sheet_paths.get(key, _UNSET)
+        if found is _UNSET:
+            if len(self._sheet_paths) >= MEMO_SIZE:
+                self._sheet_paths.clear()
+            found = self._sheet_paths[key] = self._sheet_file(doc.root, folder, path)
+        return found
+
+    def _sheet_file(self, root: Path, folder: str, path: str) -> Path | None:
+        path = decode_path(path)
         if path.startswith("/"):
             prefix = self.origin.prefix
             path = path[len(prefix):] if prefix != "/" and path.startswith(prefix) else path.lstrip("/")
         else:
-            path = posixpath.join(posixpath.dirname(doc.rel), path)
+            path = posixpath.join(folder, path)
         norm = posixpath.normpath(path) if path else ""
         if not norm or norm == "." or norm.startswith(".."):
             return None
-        return doc.root / norm
+        return root / norm
 
     def _stylesheet(self, file: Path) -> list[Rule] | None:
         if file not in self._sheet_cache:
@@ -742,7 +782,8 @@ class HiddenLinkCheck:
                 nodes.setdefault(node.mem_id, node)
                 node = node.parent
             # descendants of a link can carry its text colour (<a><font color=…>)
-            for inner in cand.node.css("font[color],[style]"):
+            cand.carriers = _colour_carriers(cand.node)
+            for inner in cand.carriers:
                 nodes.setdefault(inner.mem_id, inner)
             chains.append(chain)
         rules, complete, index = self._rules(doc)
@@ -786,7 +827,7 @@ class HiddenLinkCheck:
             text = anchor.text(deep=True) or ""
             if _ZERO_WIDTH.search(text):
                 return tr("链接文字中含有零宽字符", "zero-width characters in the link text"), anchor
-            same = _same_colour(anchor, chain, styles)
+            same = _same_colour(anchor, chain, styles, cand.carriers)
             if same:
                 return same, anchor
         return None
@@ -950,10 +991,18 @@ def _marquee(node, decls: dict[str, str]) -> tuple[str, bool] | None:
     return None
 
 
-def _same_colour(anchor, chain: list, styles: _PageStyles) -> str | None:
-    """Text coloured like its background (white on white …)."""
+def _colour_carriers(node) -> list:
+    """``node`` and its descendants that can set a text colour: ``font[color]``, ``[style]``."""
+    child = node.child
+    if child is None or (child.tag == "-text" and child.next is None):  # the usual link: text only
+        return [node] if "style" in node.attributes or (node.tag == "font" and "color" in node.attributes) else []
+    return node.css("font[color],[style]")
+
+
+def _same_colour(anchor, chain: list, styles: _PageStyles, carriers: list) -> str | None:
+    """Text coloured like its background (white on white …); ``carriers``: ``_colour_carriers(anchor)``."""
     color = None
-    for inner in anchor.css("font[color],[style]"):
+    for inner in carriers:
         if inner.mem_id != anchor.mem_id and "color" in styles.of(inner):
             color = parse_color(styles.of(inner)["color"])
             break

@@ -124,6 +124,9 @@ class SiteCheck:
             m = re.match(r"^[a-z]+://([^/:]+)", str(manifest.get("base_url") or ""))
             self.domain = m.group(1) if m else ""
         self.pages = {p.get("path"): p for p in (manifest or {}).get("pages", []) if isinstance(p, dict)}
+        # (item, configured value without spaces, lower-cased, scaffold placeholder?): the same on every page
+        self._wanted = [(item, want, want.lower(), bool(want) and is_placeholder(item.key, want))
+                        for item in IDENTITY for want in (compact(self.identity[item.key]),)]
 
     # -- per page ----------------------------------------------------------------------------
 
@@ -158,9 +161,9 @@ class SiteCheck:
     def _identity(self, doc: HtmlDoc, flat: str) -> Iterator[Finding]:
         problems: list[str] = []
         missing: list[str] = []
-        for item in IDENTITY:
-            want = compact(self.identity[item.key])
-            if want and is_placeholder(item.key, want):
+        low = None
+        for item, want, want_low, placeholder in self._wanted:
+            if placeholder:
                 continue  # reported once for the site by finish(), where it must be filled in
             if not want:
                 m = item.pattern.search(flat)
@@ -170,7 +173,9 @@ class SiteCheck:
                     missing.append(item.label_zh)
                     continue
             if want:
-                if want.lower() in flat.lower():
+                if low is None:
+                    low = flat.lower()
+                if want_low in low:
                     continue
                 m = item.pattern.search(flat)
                 if m and item.key != "organizer":

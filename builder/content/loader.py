@@ -49,14 +49,15 @@ class LoadOptions:
 @dataclass
 class Loaded:
     """A site as its folders gave it, before the finishing steps (unused attachments left out,
-    collisions checked), with what ``Loader.patch`` needs to bring it up to date when only detail
-    pages changed: it reads those files again instead of the whole site.
+    collisions checked), with what ``Loader.patch`` needs to bring it up to date when only pages
+    changed: it reads those files again instead of the whole site.
 
     Warnings and assets are kept with their place in the load order (``tick``) and the detail
     page file that made them (``owner``), so a patched site lists them as a full load would."""
 
     site: Site  # its ``warnings`` and ``assets`` are made by ``Loader.finish``
-    # detail page file → (topic slug, column name or None, parent URL, load order)
+    # page file → (topic slug, column name or None, parent URL, load order); a site_src/ page:
+    # (None, None, its URL, load order)
     origins: dict[str, tuple[str, str | None, str, int]] = field(default_factory=dict)
     warnings: list[tuple[int, str | None, str]] = field(default_factory=list)  # (tick, owner, message)
     assets: list[tuple[int, str | None, Asset]] = field(default_factory=list)  # (tick, owner, asset)
@@ -236,11 +237,7 @@ class Loader:
                     except ContentError as exc:
                         self.errors.append(exc)
                         continue
-                    page = self.read_page(p, "site", url)
-                    if page:
-                        site.links[page.rel_source] = page.url
-                    if page and self.visible(page):
-                        site.pages.append(page)
+                    self.add_site_page(p, url)
             assets = src / "assets"
             if assets.is_dir():
                 self.add_asset_tree(assets, "assets/")
@@ -270,16 +267,19 @@ class Loader:
         return site
 
     def patch(self, loaded: Loaded, changed: Iterable[str]) -> Site | None:
-        """Bring ``loaded`` up to date, in place, after the detail page files ``changed`` (paths
-        relative to the site) were edited, and return the finished site: exactly what a full load
-        would give. None, with ``loaded`` untouched, when one of them is not a detail page of it
-        (a new file, or another kind): load the whole site instead. When a page cannot be read
+        """Bring ``loaded`` up to date, in place, after the page files ``changed`` (detail pages
+        and pages of site_src/, paths relative to the site) were edited, and return the finished
+        site: exactly what a full load would give. None, with ``loaded`` untouched, when one of them
+        is not such a page of it (a new file, or another kind): load the whole site instead. When a page cannot be read
         (``BuildFailed``), it is left out of ``loaded`` until it is patched in again."""
         site = loaded.site
         topics = {t.slug: t for t in site.topics}
         todo = []
         for rel in set(changed):
             origin = loaded.origins.get(rel)
+            if origin is not None and origin[0] is None:  # a page of site_src/
+                todo.append((origin[3], rel, None, None, origin[2]))
+                continue
             topic = topics.get(origin[0]) if origin else None
             if topic is None:
                 return None
@@ -296,6 +296,16 @@ class Loader:
         loaded.assets[:] = [a for a in loaded.assets if a[1] not in names]
         moved = False  # an output appeared, went or moved: collisions are checked again
         for order, rel, topic, col, parent_url in sorted(todo, key=lambda t: t[0]):
+            if topic is None:  # a page of site_src/ (parent_url: its URL)
+                old = next((p for p in site.pages if p.rel_source == rel), None)
+                if old is not None:
+                    site.pages.remove(old)
+                site.excluded.discard(rel)
+                self.tick = order - 1
+                self.add_site_page(self.root / rel, parent_url)
+                new = next((p for p in site.pages if p.rel_source == rel), None)
+                moved = moved or (old is None) != (new is None)
+                continue
             into = col.pages if col else topic.pages
             old = next((p for p in into if p.rel_source == rel), None)
             if old is not None:
@@ -384,6 +394,22 @@ class Loader:
             topic.columns.sort(key=lambda c: (order.get(c.name, len(order)), c.name))
         topic.pages.sort(key=Page.sort_key)
         return topic
+
+    def add_site_page(self, path: Path, url: str) -> None:
+        """A page of site_src/ (关于本站 …): listed in load order, which is the order of the files."""
+        self.owner = self.rel(path)
+        try:
+            page = self.read_page(path, "site", url)
+            if page is None:
+                return
+            self.loaded.origins[page.rel_source] = (None, None, url, self.tick)
+            self.site.links[page.rel_source] = page.url
+            if self.visible(page):
+                order = self.loaded.origins
+                at = sum(1 for p in self.site.pages if order[p.rel_source][3] < self.tick)
+                self.site.pages.insert(at, page)
+        finally:
+            self.owner = None
 
     def set_media_page(self, topic: Topic) -> None:
         """图片与视频: a topic with photos or videos gets a media index page."""

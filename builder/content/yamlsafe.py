@@ -61,9 +61,16 @@ def compose(text: str, path: Path, first_line: int = 1) -> yaml.Node | None:
                            ) from None
     except yaml.YAMLError as exc:
         raise ContentError(tr("YAML 语法错误：{p}", "YAML syntax error: {p}", p=exc), path, line=first_line) from None
-    if node is not None:
+    if node is not None and not _small_without_aliases(text):
         _check_size(node, path, first_line)
     return node
+
+
+def _small_without_aliases(text: str) -> bool:
+    """True when the document cannot expand past the limit: no anchor or alias (no ``&``/``*`` at
+    all) and too short to hold that many nodes (each node but an empty value takes a character).
+    The usual front matter; the walk below is for the rest."""
+    return "&" not in text and "*" not in text and 2 * len(text) + 1 <= MAX_EXPANDED_NODES
 
 
 def _check_size(root: yaml.Node, path: Path, first_line: int) -> None:

@@ -166,7 +166,9 @@ class CommonMarkRenderer:
                     and p.child.next is None:
                 p.replace_with(_fragment(toc))
         html = body.inner_html.strip("\n")
-        return (self.sanitizer.clean(html) if self.sanitizer is not None else html), toc
+        # lexbor wrote this HTML (no raw HTML reaches this point): the sanitizer is skipped when it
+        # would keep everything as it is (builder/render/sanitize.py).
+        return (self.sanitizer.clean_serialized(html) if self.sanitizer is not None else html), toc
 
     # ---- footnotes --------------------------------------------------------------------------
     # Both engines' markup becomes: refs {label: [sup nodes]}, definitions [(label, inner html)].

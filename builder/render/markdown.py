@@ -44,6 +44,10 @@ _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _MARKER_RUN = re.compile(rf"\*{{{MAX_MARKER_RUN + 1},}}|_{{{MAX_MARKER_RUN + 1},}}")
 _ONLY_MARKERS = re.compile(r"^[ \t*_-]*$")
 _QUOTES = re.compile(rf"^(?:[ \t]*>){{{MAX_NESTED_QUOTES + 1},}}")
+# Whole-text forms of the per-line checks: a line that could be refused at all (indentation of 50
+# or more white-space characters may expand past MAX_LIST_INDENT columns; fewer cannot).
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{MAX_LIST_INDENT // 4},}}", re.M)
+_QUOTES_ANYWHERE = re.compile(rf"^(?:[ \t]*>){{{MAX_NESTED_QUOTES + 1},}}", re.M)
 
 
 def guard(text: str, source: Path | None, first_line: int = 1) -> None:
@@ -54,6 +58,9 @@ def guard(text: str, source: Path | None, first_line: int = 1) -> None:
                                     "this line does not look like ordinary text (a paste or conversion gone wrong?); "
                                     "check and fix it."))
 
+    if text.count("[") <= MAX_BRACKETS_PER_PARAGRAPH and _MARKER_RUN.search(text) is None \
+            and _DEEP_INDENT.search(text) is None and _QUOTES_ANYWHERE.search(text) is None:
+        return  # no line anywhere comes near a limit (fences only ever exempt lines): nothing to refuse
     fence = None
     brackets = 0
     block_start = 0

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import partial
 from html import unescape as html_unescape
 from pathlib import Path
 
@@ -25,9 +24,10 @@ from builder.errors import ConfigError
 from builder.i18n import tr
 from builder.render.engines import make_renderer
 from builder.render.markdown import MEDIA_ATTR, LinkContext
+from builder.render.payload import body_of
 from builder.render.templates import Templates
 from builder.render.theme import cover_html
-from builder.render.urls import absolute, relative
+from builder.render.urls import RelativeTo, absolute
 
 MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
 # A photo or video alone in its paragraph replaces the paragraph (a <video> inside <p> is fine, but
@@ -198,7 +198,7 @@ class PageRenderer:
         rec.add(f"tpl|{topic_dir or ''}|{name}")
         if job.variant:  # a mobile template added later must make the page again
             rec.add(f"tpl|{topic_dir or ''}|{mobile_name(self._template_for(job)[0])}")
-        url_to = partial(relative, job.page_url)
+        url_to = RelativeTo(job.page_url)
         warnings: list[str] = []
         # A column's intro shows on its first list page only: rendering it again on every one of
         # hundreds of list pages would make large columns quadratic.
@@ -269,17 +269,18 @@ class PageRenderer:
                      ) -> tuple[str, str]:
         if not isinstance(rec, Recorder):
             rec = Recorder()  # a caller that does not keep what the page read
-        if not page.body.strip():
+        body = body_of(page)
+        if not body.strip():
             return "", ""
         # The link maps record every lookup: a link to a draft that goes live, or to a file that
         # appears later, re-renders the page.
-        lc = LinkContext(self.cfg.root, page.source, page.body, page.body_line, page_url,
+        lc = LinkContext(self.cfg.root, page.source, body, page.body_line, page_url,
                          # one key per link target: the page a source became (or a draft) / a file's output
                          TrackedMap(self.site.links, "md", rec), TrackedMap(self.site.excluded, "md", rec),
                          TrackedMap(self.assets, "file", rec), TrackedMap(self.media_sources, "file", rec),
                          # the preview marks a missing target as a broken link in the page instead of failing
                          strict=self.cfg.build.source_link_errors == "error" and not self.preview)
-        html, toc = self.markdown.render(page.body, lc)
+        html, toc = self.markdown.render(body, lc)
         if lc.errors:
             if len(lc.errors) == 1:
                 raise lc.errors[0]

@@ -41,6 +41,38 @@ URL_ATTRS = {"src", "href", "poster", "srcset", "cite"}
 DANGEROUS_STYLE = re.compile(r"expression\s*\(|javascript:|vbscript:|behavior\s*:|-moz-binding|@import", re.IGNORECASE)
 
 
+def _kept_as_is() -> re.Pattern:
+    """HTML the sanitizer keeps exactly as it is, as a serializer writes it: text without "<", and
+    tags of ``TAGS`` with only their allowed attributes, every value double-quoted; URL values
+    relative (no ":" before the first / ? #) or http(s)/mailto/tel; ``style`` only as the table
+    alignment Markdown writes. Narrower than the sanitizer on purpose: whatever this does not
+    match (comments, scripts, iframes, other styles, other schemes, control characters) goes
+    through nh3. Possessive quantifiers keep it linear."""
+    url = r'"(?:[^"\x00-\x20\x7f:/?#]*+(?:[/?#][^"\x00-\x20\x7f]*+)?+|(?:https?|mailto|tel):[^"\x00-\x20\x7f]*+)"'
+
+    def attr(name: str) -> str | None:
+        if name == "srcset":
+            return None
+        if name in URL_ATTRS:
+            return f"{name}={url}"
+        if name == "style":
+            return 'style="text-align: (?:left|right|center)"'
+        return f'{name}(?:="[^"]*+")?+'
+
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for tag in sorted(TAGS - {"script", "style", "iframe"}):
+        groups.setdefault(tuple(sorted(ATTRIBUTES.get(tag, set()) | EVERYWHERE)), []).append(tag)
+    starts = []
+    for names, tags in groups.items():
+        attrs = "|".join(a for a in map(attr, sorted(names, key=len, reverse=True)) if a)
+        starts.append(f"(?:{'|'.join(sorted(tags, key=len, reverse=True))})(?:\\s++(?:{attrs}))*+")
+    names = "|".join(sorted(TAGS - {"script", "style", "iframe"}, key=len, reverse=True))
+    return re.compile(f"(?:[^<]++|<(?:{'|'.join(starts)})\\s*+/?>|</(?:{names})>)*+")
+
+
+_KEPT = _kept_as_is()
+
+
 class Sanitizer:
     """Cleans rendered Markdown of one site (iframes only from ``allowed_domains`` and the site's own host)."""
 
@@ -65,3 +97,14 @@ class Sanitizer:
         return nh3.clean(html, tags=set(TAGS), clean_content_tags={"script", "style"},
                          attributes={k: set(v) for k, v in ATTRIBUTES.items()}, attribute_filter=self._filter,
                          strip_comments=True, link_rel=None, url_schemes=set(URL_SCHEMES))
+
+    def clean_serialized(self, html: str) -> str:
+        """``clean`` for HTML written by an HTML serializer (lexbor's: every attribute value
+        double-quoted, ``"`` and ``&`` escaped in it, ``<`` escaped in text): returned as it is
+        when the sanitizer would keep all of it, else cleaned. Pages without raw HTML (nearly all)
+        skip the sanitizer's parse and re-serialization; anything unusual still goes through it."""
+        return html if self.keeps(html) else self.clean(html)
+
+    def keeps(self, html: str) -> bool:
+        """True when every tag, attribute and value of this serialized HTML is allowed as it is."""
+        return _KEPT.fullmatch(html) is not None

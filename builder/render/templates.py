@@ -18,6 +18,7 @@ from builder.content.loader import theme_dir
 from builder.deps import TRACKED
 from builder.errors import TemplateError
 from builder.i18n import tr
+from builder.render.payload import StoredBody
 from builder.render.theme import THEME_FILTERS
 from builder.resources import builtin_theme_dir
 
@@ -55,6 +56,8 @@ class RecordingEnvironment(jinja2.Environment):
             except (TypeError, LookupError, AttributeError):
                 value = self.undefined(obj=obj, name=attribute)
         if isinstance(obj, TRACKED):
+            if value.__class__ is StoredBody:  # a render worker's page body, read when needed
+                value = value.load()
             rec = self.owner.recorder
             if rec is not None:
                 rec.read(obj, attribute, value)
@@ -62,9 +65,12 @@ class RecordingEnvironment(jinja2.Environment):
 
     def getitem(self, obj, argument):
         value = super().getitem(obj, argument)
-        rec = self.owner.recorder
-        if rec is not None and isinstance(obj, TRACKED) and isinstance(argument, str):
-            rec.read(obj, argument, value)
+        if isinstance(obj, TRACKED) and isinstance(argument, str):
+            if value.__class__ is StoredBody:
+                value = value.load()
+            rec = self.owner.recorder
+            if rec is not None:
+                rec.read(obj, argument, value)
         return value
 
 

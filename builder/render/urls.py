@@ -31,5 +31,22 @@ def relative(from_url: str, to: str) -> str:
     return quote(rel, safe=_SAFE)
 
 
+class RelativeTo:
+    """``relative(from_url, to)`` for one page, each answer remembered (a page links to the same
+    few places — its topic, columns, static files — many times)."""
+
+    __slots__ = ("from_url", "memo")
+
+    def __init__(self, from_url: str) -> None:
+        self.from_url = from_url
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, to: str) -> str:
+        out = self.memo.get(to)
+        if out is None:
+            out = self.memo[to] = relative(self.from_url, to)
+        return out
+
+
 def absolute(base_url: str, url: str) -> str:
     return base_url.rstrip("/") + "/" + quote(url, safe="/")

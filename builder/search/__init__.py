@@ -23,9 +23,10 @@ from builder.search.index import (
     DELTA,
     ENTRY,
     FOLDER,
+    Base,
     Doc,
+    compact,
     decode,
-    decode_base,
     encode_base,
     encode_delta,
     pack,
@@ -48,8 +49,8 @@ MAX_DELTA_BYTES = 256 * 1024
 ENTRY_REL = f"{FOLDER}/{ENTRY}"
 DELTA_REL = f"{FOLDER}/{DELTA}"
 
-# (title, topic, date, weights as text "term weight term weight …", digest of what the terms were made
-# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~25 MB.
+# (title, topic, date, weights packed as text by ``index.pack``, digest of what the weights were made
+# from). Text, not a dict: 10,000 pages' dicts held at once cost ~500 MB, the text ~40 MB.
 Record = tuple[str, str, str, str, str]
 
 
@@ -148,18 +149,19 @@ class SearchIndex:
             if fresh.keys() >= {u for u in base if u not in delta} | live.keys():  # every page made again
                 return self._compact({u: r[:4] for u, r in fresh.items()}, {u: r[4] for u, r in fresh.items()})
             folder = self.public / FOLDER
-            _, docs = decode_base(lambda rel: (folder / rel).read_bytes())
-            merged = {u: d for u, d in docs if u not in delta}
-            digests = {u: base[u][1] for u in merged}
-            merged.update(live)
+            gone = {u for u, (digest, _) in delta.items() if digest is None}
+            new = compact(lambda rel: (folder / rel).read_bytes(), gone, live)
+            digests = {u: base[u][1] for u in base if u not in delta}
             digests.update({u: delta[u][0] for u in live})
-            return self._compact(merged, digests)
+            return self._written(new, digests)
         files[DELTA_REL] = _sha(data)
         self.pending = (files, None, delta)
         return {DELTA_REL: data}, set(files) - {DELTA_REL}
 
     def _compact(self, docs: dict[str, Doc], digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
-        base = encode_base(docs)
+        return self._written(encode_base(docs), digests)
+
+    def _written(self, base: Base, digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
         self.pending = ({rel: _sha(data) for rel, data in base.files.items()},
                         {u: (i, digests[u]) for u, i in base.ids.items()}, {})
         return base.files, set()

@@ -97,6 +97,7 @@ class PreviewSession:
         self._files: frozenset[str] = frozenset()
         self._sources: dict[str, str] = {}  # output page → its source file, from the manifest
         self._sources_read = 0  # bumped when _sources is replaced
+        self._sources_stale = True  # the last rebuild may have changed which source makes which page
 
     # ---- rebuilding ------------------------------------------------------------------------
     def rebuild(self, changed: set[Path] | None = None) -> Outcome:
@@ -134,6 +135,10 @@ class PreviewSession:
                 if changed is not None and any("words" in p.parts for p in changed):
                     self._matcher = None
                 self._track(report, first=changed is None or not self._files)
+                # Only pages that were there before changed (none came, went or moved): the map of
+                # sources is what it was, and reading the manifest again (10,000 pages) can wait.
+                self._sources_stale = self._sources_stale or report.patched is None or bool(report.removed) or \
+                    any(w.endswith(".html") and w not in self._sources for w in report.written)
                 if changed is None:
                     self.read_sources()  # the first build: nobody is waiting yet
                 warnings = self.warnings(report, changed or set())
@@ -195,14 +200,18 @@ class PreviewSession:
         self._files = frozenset(files)
 
     def read_sources(self) -> None:
-        """Re-read which source each output page comes from (the manifest); called after the browsers
-        were told about a rebuild, so it never delays them. Until then the previous map is used."""
+        """Re-read which source each output page comes from (the manifest) when the last rebuilds
+        may have changed it; called after the browsers were told about a rebuild, so it never delays
+        them. Until then the previous map is used."""
+        if not self._sources_stale:
+            return
         try:
             data = json.loads((self.output / MANIFEST_REL).read_text(encoding="utf-8"))
             pages = {p["path"]: p["source"] for p in data.get("pages", []) if isinstance(p, dict)}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return
         self._sources = pages
+        self._sources_stale = False
         self._sources_read += 1
 
     def _reload_config(self) -> None:

@@ -202,8 +202,10 @@ async function run() {
     return;
   }
   const scope = topic && select && select.value === topic ? "（" + select.options[select.selectedIndex].text + "）" : "";
+  // A lone character is only found where it stands alone (the index holds character pairs).
+  const lone = (normalize(q).match(RUN) || []).some((w) => w.length === 1 && w >= "\u3400");
   say(results.length ? "“" + q + "”" + scope + "：找到 " + results.length + " 条结果" :
-      "没有找到与“" + q + "”" + scope + "相关的内容。");
+      "没有找到与“" + q + "”" + scope + "相关的内容。" + (lone ? "单个汉字请与前后的字连在一起搜索，如“税收”。" : ""));
   document.title = q + " - " + document.title.replace(/^.* - (?=站内搜索)/, "");
 }
 
