@@ -33,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -95,10 +96,13 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None, lo
     except ImportError:  # bench extra not installed: time only
         psutil = None
     out = open(log, "wb") if log else subprocess.DEVNULL
+    # stderr into a file, not a pipe: a checker that reports thousands of findings there would fill
+    # the pipe and wait forever while this loop only samples memory.
+    errors = tempfile.TemporaryFile()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         t0 = time.perf_counter()
-        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=errors)
         peak = 0
         watched = psutil.Process(child.pid) if psutil else None
         while child.poll() is None:
@@ -106,9 +110,10 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict | None = None, lo
                 peak = max(peak, _tree_rss(watched))
             time.sleep(SAMPLE_EVERY)
         seconds = time.perf_counter() - t0
-        err = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
-        child.stderr.close()
+        errors.seek(0)
+        err = errors.read().decode("utf-8", "replace")
     finally:
+        errors.close()
         if log:
             out.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
