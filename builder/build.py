@@ -28,7 +28,7 @@ from pathlib import Path
 
 from builder import __version__, clock, ui
 from builder.config import SiteConfig, load_site_config
-from builder.content.loader import Loaded, Loader, LoadOptions, theme_dir
+from builder.content.loader import GENERATED_PART, Loaded, Loader, LoadOptions, theme_dir
 from builder.content.model import Site
 from builder.deps import Resolver, covering_keys
 from builder.engine_sources import Inputs, SourceCache, load_snapshot, save_snapshot, settle
@@ -54,6 +54,8 @@ PARALLEL_THRESHOLD = 400  # below this many pages a process pool costs more than
 # patched into it since it was last written.
 SNAPSHOT_AFTER = 200
 SITEMAP = "sitemap.xml"
+SITEMAP_URLS = 50_000  # the sitemap protocol's limit for one file
+SITEMAP_PART = GENERATED_PART  # sitemap-1.xml, sitemap-2.xml…: no page or file may claim them
 
 
 @dataclass
@@ -260,7 +262,9 @@ class Builder:
             self.step("assets", self.place_files, plan, sink, inputs)
             self.step("render", self.render, site, renderer, plan.todo, previous, sink, media_html)
             self.keep(plan)
-            self.write_extra(sink, SITEMAP, sitemap, previous)
+            for rel, data in sitemap.items():
+                self.write_extra(sink, rel, data, previous)
+            plan.removed.extend(sorted(p for p in previous if SITEMAP_PART.fullmatch(p) and p not in sitemap))
             self.step("search", self.search, renderer, sink, previous, plan)
             manifest, identity = self.step("manifest", self.manifest, site, renderer, jobs)
             self.write_extra(sink, MANIFEST_REL, manifest, previous, identity)
@@ -654,22 +658,32 @@ class Builder:
             self.search_index.clear()
         plan.removed.extend(sorted(old - made))
 
-    def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> bytes:
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> dict[str, bytes]:
+        """``sitemap.xml``; past the protocol's 50,000 URLs a file, a sitemap index of that name
+        and the URLs in ``sitemap-1.xml``, ``sitemap-2.xml``… (sitemaps.org)."""
         def escape(text: str) -> str:  # as xml.sax.saxutils.escape
             return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+        def document(root: str, items: list[str]) -> bytes:
+            head = ['<?xml version="1.0" encoding="UTF-8"?>',
+                    f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+            return "\n".join([*head, *items, f"</{root}>\n"]).encode()
+
         base = escape(self.cfg.base_url.rstrip("/") + "/")
         dates = LocalDates()
+        urls = []
         for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
             path = out[: -len("index.html")]
             url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path))
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
-            lines.append(f"<url><loc>{url}</loc>{lastmod}</url>")
-        lines.append("</urlset>\n")
-        return "\n".join(lines).encode()
+            urls.append(f"<url><loc>{url}</loc>{lastmod}</url>")
+        if len(urls) <= SITEMAP_URLS:
+            return {SITEMAP: document("urlset", urls)}
+        parts = {f"sitemap-{n + 1}.xml": document("urlset", urls[i:i + SITEMAP_URLS])
+                 for n, i in enumerate(range(0, len(urls), SITEMAP_URLS))}
+        index = [f"<sitemap><loc>{base}{rel}</loc></sitemap>" for rel in parts]
+        return {**parts, SITEMAP: document("sitemapindex", index)}
 
     def manifest(self, site: Site, renderer: PageRenderer, jobs: list[Job]) -> tuple[bytes, str]:
         """The manifest, and what identifies its content (everything but built_at)."""

@@ -187,3 +187,31 @@ def test_build_command_summary_and_exit_code(tmp_path, capsys):
     assert main(["--lang", "en", "build", "--root", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "built: 0 pages written, 9 reused" in err
+
+
+def test_past_50000_urls_the_sitemap_is_an_index_of_parts_and_shrinks_back(tmp_path, monkeypatch):
+    import builder.build
+
+    files = {**BASIC, **{f"topics/demo/news/n{i}.md": md(f"新闻{i}", date="2025-03-01") for i in range(3)}}
+    write_site(tmp_path, files)
+    monkeypatch.setattr(builder.build, "SITEMAP_URLS", 2)  # the protocol says 50,000
+    build_site(tmp_path, BuildOptions(jobs=1))
+    public = tmp_path / "public"
+    index = (public / "sitemap.xml").read_text(encoding="utf-8")
+    parts = sorted(p.name for p in public.glob("sitemap-*.xml"))
+    assert "<sitemapindex" in index and len(parts) >= 3
+    assert [f"<loc>https://www.example.gov.cn/zhuanti/{p}</loc>" in index for p in parts] == [True] * len(parts)
+    locs = [loc for p in parts for loc in (public / p).read_text(encoding="utf-8").split("<loc>")[1:]]
+    assert all((public / p).read_text(encoding="utf-8").count("<url>") <= 2 for p in parts)
+    assert any(loc.startswith("https://www.example.gov.cn/zhuanti/demo/news/n2/") for loc in locs)
+    monkeypatch.setattr(builder.build, "SITEMAP_URLS", 50_000)
+    (tmp_path / "topics/demo/news/n9.md").write_text(md("新闻9", date="2025-03-02"), encoding="utf-8")
+    build_site(tmp_path, BuildOptions(jobs=1))  # a page added: the sitemap is made again, in one file
+    assert not list(public.glob("sitemap-*.xml")) and "<urlset" in (public / "sitemap.xml").read_text(encoding="utf-8")
+    manifest = json.loads((public / ".zhuanti/manifest.json").read_text(encoding="utf-8"))
+    assert not [f for f in manifest.get("files", []) if f["path"].startswith("sitemap-")]
+
+
+def test_a_file_named_like_a_sitemap_part_is_a_collision(tmp_path):
+    write_site(tmp_path, {**BASIC, "site_src/sitemap-1.xml.md": md("冲突")})
+    assert main(["build", "--root", str(tmp_path)]) == 1

@@ -33,6 +33,7 @@ UNSAFE_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\?#%\"<>|*:]")
 MAX_SEGMENT_BYTES = 200
 # Files the build writes itself at the top of public/: no page may claim them.
 GENERATED = ("sitemap.xml", ".zhuanti/manifest.json")
+GENERATED_PART = re.compile(r"sitemap-[1-9][0-9]*\.xml")  # past 50,000 URLs (builder/build.py)
 TIME_KEYS = ("publish_at", "expire_at", "date")
 
 
@@ -608,6 +609,8 @@ class Loader:
             parts = output.split("/")
             for i in range(1, len(parts)):
                 folder = "/".join(parts[:i])
+                if GENERATED_PART.fullmatch(folder):
+                    owners.setdefault(folder, owners["sitemap.xml"])
                 if folder in owners and owners[folder] != who:
                     self.errors.append(ContentError(
                         tr("生成的 /{u} 与 {a} 生成的文件 /{f} 冲突（同一路径不能既是文件又是目录）",
@@ -618,6 +621,8 @@ class Loader:
                     break
 
     def _claim(self, owners: dict[str, str], output: str, who: str) -> None:
+        if GENERATED_PART.fullmatch(output):  # the parts of a large site's sitemap
+            owners.setdefault(output, owners["sitemap.xml"])
         if output in owners and owners[output] != who:
             self.errors.append(ContentError(
                 tr("与 {a} 生成同一个网址 /{u}", "maps to the same URL /{u} as {a}", a=owners[output], u=output), who,
