@@ -212,6 +212,9 @@ def test_past_50000_urls_the_sitemap_is_an_index_of_parts_and_shrinks_back(tmp_p
     assert not [f for f in manifest.get("files", []) if f["path"].startswith("sitemap-")]
 
 
-def test_a_file_named_like_a_sitemap_part_is_a_collision(tmp_path):
+def test_a_file_named_like_a_sitemap_part_is_a_collision(tmp_path, capsys):
     write_site(tmp_path, {**BASIC, "site_src/sitemap-1.xml.md": md("冲突")})
     assert main(["build", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "site_src/sitemap-1.xml.md" in err and "/sitemap-1.xml 冲突" in err
+    assert not (tmp_path / "public").exists()
