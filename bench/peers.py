@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--no-checks", action="store_true", help="builds only")
     ap.add_argument("--corpus", type=Path, default=run.CORPUS)
     args = ap.parse_args()
-    env = {**os.environ, "ZHUANTI_QUIET": "1", "ZHUANTI_LANG": "en", "JEKYLL_ENV": "production"}
+    env = run.tool_env(ZHUANTI_QUIET="1", ZHUANTI_LANG="en", JEKYLL_ENV="production")
     started = run.load_text()
     print(f"peers, {args.pages} pages ({os.cpu_count()} cores, {started})", flush=True)
     tools = []

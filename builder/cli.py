@@ -48,7 +48,9 @@ def blueprint_names(root: Path | None = None) -> list[str]:
     return list(blueprints.available(root or Path.cwd()))
 
 
-def make_parser(root: Path | None = None) -> argparse.ArgumentParser:
+def make_parser(root: Path | None = None, blueprints: bool = True) -> argparse.ArgumentParser:
+    """``blueprints``: list the blueprints in ``new topic``'s help (they are read from disk; only
+    ``new`` shows them, so the other commands start without)."""
     common = _common()
     parser = ArgumentParser(prog="zhuanti", parents=[common],
                             description=tr("政府网站专题构建、检查与发布工具",
@@ -68,7 +70,7 @@ def make_parser(root: Path | None = None) -> argparse.ArgumentParser:
     t.add_argument("slug", metavar=tr("专题名", "SLUG"), help=tr("专题目录名（网址的一部分）；中文名自动转为拼音", "topic folder name (part of the URL); "
                                    "a Chinese name becomes pinyin"))
     t.add_argument("--title", metavar=tr("标题", "TITLE"), help=tr("专题标题（中文目录名时默认用它）", "topic title (defaults to a Chinese name)"))
-    names = blueprint_names(root)
+    names = blueprint_names(root) if blueprints else []
     t.add_argument("--blueprint", default="standard", metavar=tr("蓝本", "NAME"),
                    help=tr("蓝本：{a}（默认 standard；自己的蓝本放在 site_src/blueprints/<名称>/）",
                            "blueprint: {a} (default: standard; a site's own go in site_src/blueprints/<name>/)",
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             set_language(a.split("=", 1)[1])
     root = next((Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "--root"), None) or \
         next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--root=")), None)
-    args = make_parser(root).parse_args(argv)
+    args = make_parser(root, blueprints="new" in argv).parse_args(argv)
     set_language(getattr(args, "lang", None))
     args.root = Path(getattr(args, "root", None) or ".").resolve()
     module, func = COMMANDS[args.command].split(":")
