@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 from builder import __version__, clock, ui
@@ -630,7 +631,6 @@ class Builder:
             if page is not None:
                 self.write_extra(sink, SEARCH_URL + "index.html", page, previous, kind="search", same_bytes=True)
                 made.add(SEARCH_URL + "index.html")
-        if self.cfg.build.search:
             mobile = self.cfg.mobile.prefix + "/" if self.cfg.mobile.separate else None
             records = {rel[:-len("index.html")]: rec for rel, rec in self.search_records.items()
                        if not (mobile and rel.startswith(mobile))}
@@ -661,20 +661,17 @@ class Builder:
     def sitemap(self, renderer: PageRenderer, jobs: list[Job]) -> dict[str, bytes]:
         """``sitemap.xml``; past the protocol's 50,000 URLs a file, a sitemap index of that name
         and the URLs in ``sitemap-1.xml``, ``sitemap-2.xml``… (sitemaps.org)."""
-        def escape(text: str) -> str:  # as xml.sax.saxutils.escape
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
         def document(root: str, items: list[str]) -> bytes:
             head = ['<?xml version="1.0" encoding="UTF-8"?>',
                     f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
             return "\n".join([*head, *items, f"</{root}>\n"]).encode()
 
-        base = escape(self.cfg.base_url.rstrip("/") + "/")
+        base = escape(self.cfg.base_url.rstrip("/") + "/", quote=False)
         dates = LocalDates()
         urls = []
         for out in sorted(j.output for j in jobs if not j.variant):  # canonical URLs only
             path = out[: -len("index.html")]
-            url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path))
+            url = base + path if _URL_SAFE(path) else escape(absolute(self.cfg.base_url, path), quote=False)
             page = renderer.by_url.get(path)
             lastmod = f"<lastmod>{dates.day(page.date)}</lastmod>" if page and page.date else ""
             urls.append(f"<url><loc>{url}</loc>{lastmod}</url>")
