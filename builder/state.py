@@ -107,15 +107,8 @@ class BuildState:
                                          " FROM outputs")}
         return dict(self._outputs)
 
-    def keyvals(self, pages: Iterable[str] | None = None) -> dict[str, str]:
-        """Stored key values; with ``pages`` (URLs), the page keys (``p|…``) of those pages only."""
-        if pages is None:
-            return dict(self.db.execute("SELECT key, value FROM keyvals"))
-        out = dict(self.db.execute("SELECT key, value FROM keyvals WHERE key < 'p|' OR key >= 'p}'"))
-        for url in pages:  # "|" < "}": the range of keys "p|<url>|…"
-            out.update(self.db.execute("SELECT key, value FROM keyvals WHERE key >= ? AND key < ?",
-                                       (f"p|{url}|", f"p|{url}}}")))
-        return out
+    def keyvals(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM keyvals"))
 
     def keyvals_near(self, pages: Iterable[str], columns: Iterable[str], sources: Iterable[str],
                      folders: Iterable[str]) -> dict[str, str]:
