@@ -212,6 +212,10 @@ def test_domain_suffix_match_is_on_a_label_boundary():
     policy = DomainPolicy(["gov.cn"], ["xyz"])
     assert policy.judge("https://www.gov.cn/", "www.gov.cn") is None
     assert policy.judge("https://alphabet.example.com/", "alphabet.example.com").severity == "warning"
+    # answers are remembered per host: asking again, in any order, gives the same verdicts
+    for _ in range(2):
+        assert [policy.allows(h) for h in ("www.gov.cn", "evilgov.cn", "gov.cn", "x.gov.cn.evil.com")] == \
+            [True, False, True, False]
 
 
 @pytest.mark.parametrize("href,words", [

@@ -50,7 +50,6 @@ VISIBLE_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{
 EMPTY_LIST = re.compile(r"暂无(?:相关)?(?:信息|内容|数据|记录|文章)")
 REDIRECT = re.compile(r"""<meta[^>]+http-equiv\s*=\s*["']?refresh""", re.IGNORECASE)
 DOCUMENT = re.compile(r"<(?:!doctype|html|head|body|title)[\s>]", re.IGNORECASE)  # else a fragment
-_SPACE = re.compile(r"\s+")
 
 EVERY_PAGE_META = ("SiteName", "SiteDomain", "SiteIDCode")
 COLUMN_META = ("ColumnName", "ColumnType")
@@ -94,7 +93,8 @@ def is_placeholder(key: str, value: str) -> bool:
 
 
 def compact(s: str) -> str:
-    return _SPACE.sub("", s)
+    """``s`` without whitespace (what ``\\s`` matches is what ``str.split`` splits on: str.isspace)."""
+    return "".join(s.split())
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -200,9 +200,10 @@ class SiteCheck:
     def _meta(doc: HtmlDoc) -> dict[str, str]:
         meta: dict[str, str] = {}
         for node in doc.elements("meta"):  # those without a name are skipped below
-            name = (node.attributes.get("name") or "").strip().lower()
+            attrs = node.attributes
+            name = (attrs.get("name") or "").strip().lower()
             if name and name not in meta:
-                meta[name] = (node.attributes.get("content") or "").strip()
+                meta[name] = (attrs.get("content") or "").strip()
         return meta
 
     @staticmethod

@@ -19,6 +19,7 @@ WEB_SCHEMES = frozenset({"http", "https"})
 # Browsers cope with much longer URLs, but nothing a person wrote is this long: it is injected
 # data or a template that ran away.
 MAX_URL_LENGTH = 8192
+MAX_REMEMBERED_HOSTS = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Per the URL standard, browsers drop ASCII tab and newlines anywhere in a URL.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
@@ -169,7 +170,8 @@ def split(url: str) -> SplitResult | None:
     """urlsplit that answers None instead of raising on a malformed URL (e.g. ``http://[x``)."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        if parts.netloc:  # without one there is no port to get wrong
+            parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None
     return parts
@@ -222,6 +224,7 @@ class DomainPolicy:
     def __init__(self, allowed: Iterable[str], risky_tlds: Iterable[str]) -> None:
         self.allowed = tuple(d for d in (normal_host(a.lstrip("*.")) for a in allowed) if d)
         self.risky_tlds = frozenset(t.strip(".").lower() for t in risky_tlds if t.strip("."))
+        self._allows: dict[str, bool] = {}  # host → allowed (pages link the same few hosts)
 
     @classmethod
     def of(cls, site: SiteConfig | None) -> DomainPolicy:
@@ -229,7 +232,12 @@ class DomainPolicy:
         return cls(cfg.allowed_domains, cfg.risky_tlds)
 
     def allows(self, host: str) -> bool:
-        return host_in(host, self.allowed)
+        found = self._allows.get(host)
+        if found is None:
+            if len(self._allows) >= MAX_REMEMBERED_HOSTS:
+                self._allows.clear()
+            found = self._allows[host] = host_in(host, self.allowed)
+        return found
 
     def judge(self, url: str, host: str) -> Verdict | None:
         """None when the URL is on an allowed domain and shows no risk signal."""
