@@ -22,8 +22,8 @@ def make_site(tmp_path, files: dict[str, str | bytes]):
     return write_site(tmp_path / "public", files)  # (its site_src/site.toml is one more file in the folder)
 
 
-def run(root, manifest=None, site=SITE, pages=None):
-    check = LinkCheck(root, manifest, site)
+def run(root, manifest=None, site=SITE, pages=None, anchors_from_disk=False):
+    check = LinkCheck(root, manifest, site, anchors_from_disk=anchors_from_disk)
     findings = []
     for path in sorted(pages or root.rglob("*.html")):
         findings.extend(check.page(HtmlDoc.load(root, path)))
@@ -147,6 +147,36 @@ def test_anchors_on_other_pages_seen_before_and_after(tmp_path):
     })
     findings = rules(run(root, pages=[root / "a.html", root / "b.html"]), "link.anchor")
     assert sorted((f.page, f.target) for f in findings) == [("a.html", "b.html#gone"), ("b.html", "a.html#gone2")]
+
+
+def test_anchors_read_again_from_disk_give_the_same_findings(tmp_path):
+    # The runner does not keep every page's anchors: a page already checked is read again when a link
+    # asks. The findings (and whether they come at once or from finish()) must not change.
+    root = make_site(tmp_path, {
+        "a.html": page('<h2 id="一">x</h2><a href="b.html#here">ok</a>\n<a href="b.html#gone">bad</a>'
+                       '<a href="#一">self</a><a href="#nope">self-bad</a>'),
+        "b.html": page('<p id="here">x</p><a name="named"></a>\n<a href="a.html#gone2">bad2</a>'
+                       '<a href="a.html#%E4%B8%80">encoded ok</a><a href="c.html#x">unseen</a><area href="a.html#no">'),
+        "c.html": page('<p id="x">c</p><a href="b.html#named">named</a><a href="b.html#here">ok</a>'
+                       '<a href="a.html#gone3">bad3</a>'),
+        "d.html": page('<a href="c.html#missing">after</a>'),
+    })
+    pages = [root / n for n in ("a.html", "b.html", "c.html", "d.html")]
+    kept, reread = run(root, pages=pages), run(root, pages=pages, anchors_from_disk=True)
+    assert kept == reread
+    assert sorted((f.page, f.target, f.context) for f in rules(reread, "link.anchor")) == [
+        ("a.html", "#nope", "<a href>"), ("a.html", "b.html#gone", "<a href>"),
+        ("b.html", "a.html#gone2", "<a href>"), ("b.html", "a.html#no", "<area href>"),
+        ("c.html", "a.html#gone3", "<a href>"), ("d.html", "c.html#missing", "<a href>")]
+
+
+def test_anchors_of_a_page_that_vanished_after_its_check_are_not_invented(tmp_path):
+    root = make_site(tmp_path, {"a.html": page('<p id="x">a</p>'), "b.html": page('<a href="a.html#y">y</a>')})
+    check = LinkCheck(root, None, SITE, files=["a.html", "b.html"], anchors_from_disk=True)
+    list(check.page(HtmlDoc.load(root, root / "a.html")))
+    (root / "a.html").unlink()  # (a build running meanwhile): nothing is said about its anchors
+    assert not list(check.page(HtmlDoc.load(root, root / "b.html")))
+    assert not list(check.finish())
 
 
 def test_blank_title_links(tmp_path):

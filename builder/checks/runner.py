@@ -112,7 +112,7 @@ def page_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None) -
 
     words_dir = site.root / "site_src" / "words" if site is not None else None
     return [
-        LinkCheck(root, manifest, site),
+        LinkCheck(root, manifest, site, anchors_from_disk=True),
         HiddenLinkCheck(site),
         WordCheck(words_dir if words_dir is not None and words_dir.is_dir() else None,
                   traditional_to_simplified=site.check.traditional_to_simplified if site else False),
