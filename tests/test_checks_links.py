@@ -6,7 +6,7 @@ import pytest
 
 from builder.checks.base import HtmlDoc
 from builder.checks.links import LinkCheck, extract_links, srcset_urls
-from builder.checks.urls import DomainPolicy, SiteOrigin, classify, host_in
+from builder.checks.urls import MAX_URL_LENGTH, DomainPolicy, SiteOrigin, classify, classify_any, host_in
 from builder.config import CheckConfig, SiteConfig
 from tests.sitefactory import write_site
 
@@ -331,3 +331,16 @@ def test_keywords_on_allowed_domains():
     # short words are not judged on allowed domains: an innocent path may contain them
     assert policy.judge("https://www.x.gov.cn/sex-education/", "www.x.gov.cn") is None
     assert policy.judge("https://sex.example.com/", "sex.example.com").severity == "error"
+
+
+def test_plain_paths_are_classified_as_the_general_way_does():
+    import random
+
+    origin = SiteOrigin("www.example.gov.cn", "/zt/", True)
+    rng = random.Random(7)
+    alphabet = "aZ09._~/-:?#%\\ \t@[]" + "中"
+    samples = ["../../topic-01/", "/zt/a.html", "a", "//cdn.example.com/x.js", "./", "..", "/", "~x", "-",
+               "a" * MAX_URL_LENGTH, "a" * (MAX_URL_LENGTH + 1), "C:/x", "http:x", "page-1/index.html"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for raw in samples:
+        assert classify(raw, origin) == classify_any(raw, origin), raw

@@ -337,6 +337,7 @@ class LinkCheck:
         self._children: dict[str, list[str]] | None = None
         self._memo: dict[tuple[str, bool], _Lookup] = {}
         self._plans: dict[str, _Plan] = {}
+        self._verdicts: dict[str, object] = {}  # external URL → DomainPolicy verdict (None: fine)
         self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
         self._ids: dict[str, frozenset[str] | object] = {}  # page → its anchors, or _CHECKED (read when asked)
         self.anchors_from_disk = anchors_from_disk
@@ -501,7 +502,11 @@ class LinkCheck:
         if key in run.reviewed:
             return
         run.reviewed.add(key)
-        verdict = self.policy.judge(c.url, c.parts.hostname or "")
+        verdict = self._verdicts.get(c.url, _UNSET)
+        if verdict is _UNSET:  # pages repeat their footer's links: each URL is judged once
+            if len(self._verdicts) >= MEMO_SIZE:
+                self._verdicts.clear()
+            verdict = self._verdicts[c.url] = self.policy.judge(c.url, c.parts.hostname or "")
         if verdict is None:
             return
         if verdict.severity == "warning":

@@ -23,6 +23,8 @@ MAX_REMEMBERED_HOSTS = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Per the URL standard, browsers drop ASCII tab and newlines anywhere in a URL.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
+# A plain path (../topic/page/, /zt/a.html): the usual link, classified without cleaning or splitting.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]+")
 
 # Keywords in a URL that mark gambling, pornography or advertising (C2). Words of the first tuple
 # match anywhere; words of the second only as a whole token ("bet" in bet.example.com, not "alphabet").
@@ -273,6 +275,14 @@ class Classified:
 
 def classify(raw: str, origin: SiteOrigin) -> Classified:
     """Sort a raw attribute value into what the link checks do with it."""
+    if len(raw) <= MAX_URL_LENGTH and _PLAIN_PATH.fullmatch(raw) and not raw.startswith("//"):
+        # nothing to clean, no scheme, host, query or fragment: what the steps below make of it
+        return Classified("internal", raw, SplitResult("", "", raw, "", ""))
+    return classify_any(raw, origin)
+
+
+def classify_any(raw: str, origin: SiteOrigin) -> Classified:
+    """``classify`` without its shortcut for plain paths, step by step."""
     url, problem = clean_url(raw)
     if problem:
         return Classified("invalid", url, problem=problem)
