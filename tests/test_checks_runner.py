@@ -220,10 +220,21 @@ def test_find_page_names_finds_what_os_walk_finds_in_path_order(tmp_path):
     (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)  # not followed, as os.walk
     (tmp_path / "alias.html").symlink_to(tmp_path / "index.html")
     (tmp_path / "broken.html").symlink_to(tmp_path / "missing.html")  # listed: the runner reports it
+    write(tmp_path, {"cafe\u0301/e\u0301.html": "", "empty/.keep": "", ".zhuanti/manifest.json": "{}"})
+    (tmp_path / "empty-dir").mkdir()
     names = find_page_names(tmp_path)
     assert [tmp_path / n for n in names] == find_pages(tmp_path) == _walked(tmp_path)
     assert names.index("a/b/c.HTM") < names.index("a-c.html")
     assert "linked/r.html" not in names and "real/r.html" in names and "broken.html" in names
+    assert "cafe\u0301/e\u0301.html" in names  # opened as named on disk
+    # what the link check would list by walking the folder itself (names in NFC, dot-folders too)
+    from builder.checks.links import LinkCheck
+    from builder.checks.runner import walk_folder
+
+    listing, links = walk_folder(tmp_path), LinkCheck(tmp_path, None, None)
+    assert listing.files == links._scan() and listing.dirs == links._dirs
+    assert "caf\u00e9/\u00e9.html" in listing.files and "empty-dir" in listing.dirs
+    assert ".zhuanti/manifest.json" in listing.files
 
 
 def test_find_page_names_skips_unreadable_folders(tmp_path):
@@ -323,6 +334,36 @@ def test_worker_processes_find_the_same_as_one_process(tmp_path, start):
     # each worker finished its own share; identical site-wide findings of several workers count once
     assert [f.message for f in two.findings if f.rule == "site.empty-column"] == ["saw 60"]
     assert two.page_list == one.page_list
+
+
+def test_real_families_in_workers_find_the_same_as_one_process(tmp_path, start):
+    """The workers take the folder's listing from the parent and attach source lines themselves:
+    the findings (sources and their lines included) are those of one process."""
+    from builder.config import SiteConfig
+
+    site_root = tmp_path / "site"
+    out = site_root / "public"
+    pages, manifest_pages = {}, []
+    for i in range(120):
+        body = f'<a href="p{(i + 1) % 120:03d}.html">下一页</a>'
+        if i % 17 == 0:
+            body += f'<a href="gone{i}.html">缺失</a>敏感词测试'
+        pages[f"p{i:03d}.html"] = PAGE.format(t=f"第{i}页", body=body)
+        source = f"topics/t/p{i:03d}.md"
+        write(site_root, {source: f"---\ntitle: 第{i}页\n---\n\n正文\n\n[缺失](gone{i}.md) 敏感词测试\n"})
+        manifest_pages.append({"path": f"p{i:03d}.html", "source": source})
+    pages["static/.hidden/x.css"] = "p{}"
+    write(out, pages)
+    words = site_root / "site_src" / "words"
+    words.mkdir(parents=True)
+    (words / "sensitive.txt").write_text("敏感词测试\n", encoding="utf-8")
+    site = SiteConfig(root=site_root)
+    manifest = {"pages": manifest_pages}
+    runs = [run_checks(out, site=site, manifest=manifest, external=False, browser=False,
+                       cache_dir=tmp_path / "cache", jobs=jobs) for jobs in (1, 2)]
+    assert runs[0].findings == runs[1].findings
+    broken = [f for f in runs[1].findings if f.rule == "link.broken"]
+    assert len(broken) == 8 and all(f.source_line == 7 and f.source.startswith("topics/t/") for f in broken)
 
 
 def test_a_worker_that_dies_costs_one_page_not_the_run(tmp_path, start):

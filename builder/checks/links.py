@@ -352,6 +352,12 @@ class LinkCheck:
 
     # -- the folder -------------------------------------------------------------------------------
 
+    def use_listing(self, files: set[str], dirs: set[str]) -> None:
+        """The folder's files and folders (posix, NFC, relative to ``root``), as ``_scan`` would find
+        them, from a walk the caller made anyway (the runner's)."""
+        if self._files is None:
+            self._files, self._dirs = set(files), set(dirs)
+
     def _scan(self) -> set[str]:
         if self._files is None:
             files: set[str] = set()

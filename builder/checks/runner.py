@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,24 +61,41 @@ def find_pages(root: Path) -> list[Path]:
 
 
 def find_page_names(root: Path) -> list[str]:
-    """``find_pages`` as paths relative to ``root`` (posix), in the same order.
+    """``find_pages`` as paths relative to ``root`` (posix), in the same order."""
+    return walk_folder(root).pages
 
-    What ``os.walk`` (not following links to folders, unreadable folders left out) finds, in one
-    scandir per folder and without a Path per file; sorted part by part, as Paths compare.
-    """
-    found: list[str] = []
-    stack = [("", os.fspath(root))]
+
+@dataclass
+class Listing:
+    """One walk of the checked folder: the pages to check, and every file and folder in it."""
+
+    pages: list[str]  # *.html / *.htm outside dot-folders, relative (posix), sorted as Paths compare
+    files: set[str]  # every file, dot-folders included, relative (posix, NFC): what a link may point at
+    dirs: set[str]  # every folder below the root, the same way
+
+
+def walk_folder(root: Path) -> Listing:
+    """What ``os.walk`` finds under ``root`` (not following links to folders, unreadable folders left
+    out), in one scandir per folder and without a Path per file; the link check takes its
+    ``files``/``dirs`` from here instead of walking the folder again in every worker."""
+    pages: list[str] = []
+    files: set[str] = set()
+    dirs: set[str] = set()
+    nfc = unicodedata.normalize
+    stack = [("", os.fspath(root), False)]
     while stack:
-        rel, folder = stack.pop()
+        rel, folder, hidden = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
         except OSError:
             continue
+        plain = rel[:-1]
+        if plain:
+            dirs.add(plain if plain.isascii() else nfc("NFC", plain))
+        prefix = rel if rel.isascii() else nfc("NFC", plain) + "/"
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
-                continue
             try:
                 is_dir = entry.is_dir()
             except OSError:
@@ -88,11 +106,13 @@ def find_page_names(root: Path) -> list[str]:
                 except OSError:
                     link = False
                 if not link:
-                    stack.append((rel + name + "/", entry.path))
-            elif name.lower().endswith(HTML_SUFFIXES):
-                found.append(rel + name)
-    found.sort(key=_parts)
-    return found
+                    stack.append((rel + name + "/", entry.path, hidden or name.startswith(".")))
+                continue
+            files.add(prefix + (name if name.isascii() else nfc("NFC", name)))
+            if not hidden and not name.startswith(".") and name.lower().endswith(HTML_SUFFIXES):
+                pages.append(rel + name)
+    pages.sort(key=_parts)
+    return Listing(pages, files, dirs)
 
 
 def _parts(rel: str) -> list[str]:
@@ -146,8 +166,9 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
     root = Path(root)
     whole: list[Check] = whole_site_checks(root, site=site, external=external, browser=browser,
                                            cache_dir=cache_dir)
+    sources = functools.partial(attach_sources, manifest=manifest, site_root=site.root if site is not None else None)
     run = run_with(root, functools.partial(page_checks, root, site=site, manifest=manifest), jobs=jobs,
-                   whole_site=whole)
+                   whole_site=whole, prepare=sources)
     if browser:
         from builder.checks.browser import BrowserCheck
 
@@ -156,7 +177,7 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
         run.findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
         run.screenshots = check.screenshots
         whole.append(check)
-    run.findings = attach_sources(run.findings, manifest, site.root if site is not None else None)
+    run.findings = sources(run.findings)  # those of the browser pass, finish() and this process
     run.notes = veto_notes(run.findings)
     run.messages = [n for n in (_note(c) for c in whole) if n]
     return run
@@ -173,27 +194,33 @@ def worker_count(jobs: int | None, pages: int) -> int:
 
 
 def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]], *, jobs: int | None = None,
-             whole_site: Sequence[Check] = ()) -> CheckRun:
+             whole_site: Sequence[Check] = (),
+             prepare: Callable[[list[Finding]], list[Finding]] | None = None) -> CheckRun:
     """Feed every page under ``root`` to the checks (in order), then call each ``finish()``.
 
     ``checks`` is either instances, all run in this process, or a picklable factory of fresh
     instances: then large folders are split over ``jobs`` worker processes (default: one per CPU),
     each checking an interleaved share of the pages and finishing on its own; identical
     site-wide findings from several workers count once. ``whole_site`` checks run here, on every page.
+    ``prepare`` (picklable, applied to each finding on its own) is applied by the workers to
+    their findings before sending them, so that work is shared too; the caller applies it to the
+    rest (it must give the same result when applied again).
     """
     if jobs is not None and jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), field="--jobs")
     started = time.perf_counter()
     root = Path(root)
-    paths = find_page_names(root)
+    listing = walk_folder(root)
+    paths = listing.pages
     workers = worker_count(jobs, len(paths)) if callable(checks) else 1
     # Workers start before the progress bar does: that bar is a thread, and a process with one
     # thread only can fork its workers (warm, in milliseconds) instead of spawning fresh interpreters.
-    pool = _Pool(root, checks, paths, workers) if workers > 1 else None
+    pool = _Pool(root, checks, listing, workers, prepare) if workers > 1 else None
     try:
         with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
             if pool is None:
                 instances = list(checks() if callable(checks) else checks) + list(whole_site)
+                _give_listing(instances, listing)
                 findings, timings = _check_pages(root, paths, instances, advance)
                 findings += _finish(instances, timings)
             else:
@@ -260,7 +287,7 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
     index of the page being checked: the parent follows progress and knows which page killed a worker.
     """
     try:
-        factory, paths = task if isinstance(task, tuple) else task.get()
+        factory, paths, prepare = task if isinstance(task, tuple) else task.get()
         checks = list(factory())
         position = iter(range(1, len(paths) + 1))
         current[wid] = 0
@@ -270,6 +297,8 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
 
         findings, timings = _check_pages(root, paths, checks, advance)
         finished = _finish(checks, timings)
+        if prepare is not None:
+            findings, finished = prepare(findings), prepare(finished)
         results.put(("done", wid, findings, finished, timings))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which checks the share itself
         results.put(("failed", wid, f"{type(exc).__name__}: {exc}"))
@@ -277,6 +306,14 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
 
 def _given(checks: list[Check]) -> list[Check]:
     return checks
+
+
+def _give_listing(checks: Iterable[Check], listing: Listing) -> None:
+    """Checks that look at the folder's files (``use_listing``) take them from the runner's walk."""
+    for check in checks:
+        use = getattr(check, "use_listing", None)
+        if use is not None:
+            use(listing.files, listing.dirs)
 
 
 def start_method() -> str:
@@ -291,7 +328,9 @@ def start_method() -> str:
 class _Pool:
     """Worker processes, each with an interleaved share of the pages, started at once."""
 
-    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], paths: list[str], workers: int) -> None:
+    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], listing: Listing, workers: int,
+                 prepare: Callable[[list[Finding]], list[Finding]] | None = None) -> None:
+        paths = listing.pages
         self.root, self.factory, self.paths, self.workers = root, factory, paths, workers
         self.method = start_method()
         self.closed = False
@@ -308,9 +347,12 @@ class _Pool:
             for stream in (sys.stdout, sys.stderr):  # a child flushes what it inherits: print nothing twice
                 if stream is not None:
                     stream.flush()
-            # Built here, once: each child inherits a copy with every module already imported.
-            built = functools.partial(_given, list(factory()))
-            handed = [(built, share) for share in self.shares]
+            # Built here, once: each child inherits a copy with every module already imported (and the
+            # folder's listing: a spawned child's checks list the folder themselves).
+            instances = list(factory())
+            _give_listing(instances, listing)
+            built = functools.partial(_given, instances)
+            handed = [(built, share, prepare) for share in self.shares]
             gc.freeze()  # the children's collections then never walk (and copy) what they inherited
         self.procs = [ctx.Process(target=_worker, args=(i, root, handed[i], self.results, self.current),
                                   daemon=True, name=f"zhuanti-check-{i}") for i in range(workers)]
@@ -318,7 +360,7 @@ class _Pool:
             for i, proc in enumerate(self.procs):
                 proc.start()
                 if self.tasks:
-                    self.tasks[i].put((factory, self.shares[i]))
+                    self.tasks[i].put((factory, self.shares[i], prepare))
         finally:
             if not self.tasks:
                 gc.unfreeze()
