@@ -366,6 +366,19 @@ def test_real_families_in_workers_find_the_same_as_one_process(tmp_path, start):
     assert len(broken) == 8 and all(f.source_line == 7 and f.source.startswith("topics/t/") for f in broken)
 
 
+@pytest.mark.parametrize("expect", [120, 10_000, 1, None])
+def test_workers_started_before_the_walk_find_the_same(tmp_path, expect):
+    """Workers may start before the folder is walked (``expect_pages``) and get their shares after;
+    a wrong guess of the page count only changes how many processes there are, never the findings."""
+    many_pages(tmp_path, 120, {7: "错字", 80: "又一个错字"})
+    one = run_with(tmp_path, make_recorders, jobs=1)
+    for jobs in (2, None):
+        run = run_with(tmp_path, make_recorders, jobs=jobs, expect_pages=expect)
+        assert [f for f in run.findings if f.rule == "word.typo"] == [f for f in one.findings
+                                                                        if f.rule == "word.typo"]
+        assert run.page_list == one.page_list
+
+
 def test_a_worker_that_dies_costs_one_page_not_the_run(tmp_path, start):
     many_pages(tmp_path, 120, {10: "CRASH", 11: "错字", 119: "错字"})
     run = run_with(tmp_path, make_crashers, jobs=2)

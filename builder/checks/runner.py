@@ -167,8 +167,9 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
     whole: list[Check] = whole_site_checks(root, site=site, external=external, browser=browser,
                                            cache_dir=cache_dir)
     sources = functools.partial(attach_sources, manifest=manifest, site_root=site.root if site is not None else None)
+    pages = manifest.get("pages") if isinstance(manifest, dict) else None
     run = run_with(root, functools.partial(page_checks, root, site=site, manifest=manifest), jobs=jobs,
-                   whole_site=whole, prepare=sources)
+                   whole_site=whole, prepare=sources, expect_pages=len(pages) if isinstance(pages, list) else None)
     if browser:
         from builder.checks.browser import BrowserCheck
 
@@ -195,7 +196,8 @@ def worker_count(jobs: int | None, pages: int) -> int:
 
 def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]], *, jobs: int | None = None,
              whole_site: Sequence[Check] = (),
-             prepare: Callable[[list[Finding]], list[Finding]] | None = None) -> CheckRun:
+             prepare: Callable[[list[Finding]], list[Finding]] | None = None,
+             expect_pages: int | None = None) -> CheckRun:
     """Feed every page under ``root`` to the checks (in order), then call each ``finish()``.
 
     ``checks`` is either instances, all run in this process, or a picklable factory of fresh
@@ -204,18 +206,33 @@ def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]]
     site-wide findings from several workers count once. ``whole_site`` checks run here, on every page.
     ``prepare`` (picklable, applied to each finding on its own) is applied by the workers to
     their findings before sending them, so that work is shared too; the caller applies it to the
-    rest (it must give the same result when applied again).
+    rest (it must give the same result when applied again). ``expect_pages``: about how many pages
+    the folder holds (e.g. from the build manifest), to start the workers before walking it.
     """
     if jobs is not None and jobs < 1:
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), field="--jobs")
     started = time.perf_counter()
     root = Path(root)
+    # Workers start before the progress bar does: that bar is a thread, and a process with one
+    # thread only can fork its workers (warm, in milliseconds) instead of spawning fresh interpreters.
+    # When the caller expects as many pages as make workers worth it, they start before the folder
+    # is walked and get ready (word lists …) meanwhile; their shares follow.
+    early = None
+    if callable(checks) and expect_pages is not None and start_method() == "fork":
+        guess = worker_count(jobs, expect_pages)
+        if guess > 1:
+            early = _Pool(root, checks, None, guess, prepare)
     listing = walk_folder(root)
     paths = listing.pages
     workers = worker_count(jobs, len(paths)) if callable(checks) else 1
-    # Workers start before the progress bar does: that bar is a thread, and a process with one
-    # thread only can fork its workers (warm, in milliseconds) instead of spawning fresh interpreters.
-    pool = _Pool(root, checks, listing, workers, prepare) if workers > 1 else None
+    if early is not None and early.workers != workers:
+        early.close()  # the guess was wrong: those workers stop unused
+        early = None
+    if early is not None:
+        pool: _Pool | None = early
+        early.hand_out(listing)
+    else:
+        pool = _Pool(root, checks, listing, workers, prepare) if workers > 1 else None
     try:
         with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
             if pool is None:
@@ -287,8 +304,18 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
     index of the page being checked: the parent follows progress and knows which page killed a worker.
     """
     try:
-        factory, paths, prepare = task if isinstance(task, tuple) else task.get()
+        factory, paths, prepare, *later = task if isinstance(task, tuple) else task.get()
         checks = list(factory())
+        if paths is None:  # started before the folder was walked: get ready, then wait for the share
+            for check in checks:
+                warm = getattr(check, "warm", None)
+                if warm is not None:
+                    warm()
+            handed = later[0].recv()
+            if handed is None:
+                return  # not needed after all
+            paths, files, dirs = (_unjoin(part) for part in handed)
+            _give_listing(checks, Listing(paths, set(files), set(dirs)))
         position = iter(range(1, len(paths) + 1))
         current[wid] = 0
 
@@ -306,6 +333,10 @@ def _worker(wid: int, root: Path, task, results, current) -> None:
 
 def _given(checks: list[Check]) -> list[Check]:
     return checks
+
+
+def _unjoin(joined: str) -> list[str]:
+    return joined.split("\0") if joined else []
 
 
 def _give_listing(checks: Iterable[Check], listing: Listing) -> None:
@@ -328,9 +359,10 @@ def start_method() -> str:
 class _Pool:
     """Worker processes, each with an interleaved share of the pages, started at once."""
 
-    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], listing: Listing, workers: int,
+    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], listing: Listing | None, workers: int,
                  prepare: Callable[[list[Finding]], list[Finding]] | None = None) -> None:
-        paths = listing.pages
+        """``listing`` None: the workers (forked) start now and wait for ``hand_out``."""
+        paths = listing.pages if listing is not None else []
         self.root, self.factory, self.paths, self.workers = root, factory, paths, workers
         self.method = start_method()
         self.closed = False
@@ -342,6 +374,7 @@ class _Pool:
         # forever writing arguments larger than a pipe buffer to a child that died while starting (e.g.
         # a script without the __main__ guard). A forked child inherits its arguments instead.
         self.tasks = [ctx.Queue() for _ in range(workers)] if self.method == "spawn" else []
+        self.waiting: list = []  # early workers: where their shares go
         handed: list = list(self.tasks)
         if not self.tasks:
             for stream in (sys.stdout, sys.stderr):  # a child flushes what it inherits: print nothing twice
@@ -350,9 +383,14 @@ class _Pool:
             # Built here, once: each child inherits a copy with every module already imported (and the
             # folder's listing: a spawned child's checks list the folder themselves).
             instances = list(factory())
-            _give_listing(instances, listing)
             built = functools.partial(_given, instances)
-            handed = [(built, share, prepare) for share in self.shares]
+            if listing is not None:
+                _give_listing(instances, listing)
+                handed = [(built, share, prepare) for share in self.shares]
+            else:
+                pipes = [ctx.Pipe(duplex=False) for _ in range(workers)]
+                self.waiting = [send for _, send in pipes]
+                handed = [(built, None, prepare, receive) for receive, _ in pipes]
             gc.freeze()  # the children's collections then never walk (and copy) what they inherited
         self.procs = [ctx.Process(target=_worker, args=(i, root, handed[i], self.results, self.current),
                                   daemon=True, name=f"zhuanti-check-{i}") for i in range(workers)]
@@ -365,10 +403,29 @@ class _Pool:
             if not self.tasks:
                 gc.unfreeze()
 
+    def hand_out(self, listing: Listing) -> None:
+        """The shares of workers started early (and the folder's listing for their link check)."""
+        paths = listing.pages
+        self.paths = paths
+        self.shares = [paths[i::self.workers] for i in range(self.workers)]
+        # one string per list (names hold no NUL): pickled as fast as the bytes can be copied
+        files, dirs = "\0".join(listing.files), "\0".join(listing.dirs)
+        for send, share in zip(self.waiting, self.shares, strict=True):
+            try:
+                send.send(("\0".join(share), files, dirs))
+            except OSError:
+                pass  # the worker died while getting ready: its share is checked here (_run_parallel)
+        self.waiting = []
+
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        for send in self.waiting:  # started early, never given a share
+            try:
+                send.send(None)
+            except OSError:
+                pass
         for q in self.tasks:
             q.cancel_join_thread()  # a task never taken must not hold up the exit
             q.close()

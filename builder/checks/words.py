@@ -277,6 +277,15 @@ class WordMatcher:
     def __len__(self) -> int:
         return len(self._patterns)
 
+    def warm(self) -> None:
+        """Build what ``find`` builds on first use (automata, folding table)."""
+        self._ac  # noqa: B018 - cached properties, built here
+        self._allow_ac  # noqa: B018
+        self._latin_edges  # noqa: B018
+        self._fold_search  # noqa: B018 - builds _folding too
+        if self.t2s:
+            self._opencc  # noqa: B018
+
     # The Rust automata cannot be pickled: workers rebuild them on first use.
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -471,6 +480,10 @@ class WordCheck:
             yield Finding(RULE_LIMIT, "info", doc.rel, tr(
                 "本页另有 {n} 处错敏词未逐一列出", "{n} more word findings on this page are not listed",
                 n=len(matches) - MAX_FINDINGS_PER_PAGE))
+
+    def warm(self) -> None:
+        """Read the lists and build the automata now (a worker does it while the folder is walked)."""
+        self.matcher.warm()
 
     def finish(self) -> Iterator[Finding]:
         for p in self.matcher.problems:
