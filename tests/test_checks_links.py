@@ -342,5 +342,22 @@ def test_plain_paths_are_classified_as_the_general_way_does():
     samples = ["../../topic-01/", "/zt/a.html", "a", "//cdn.example.com/x.js", "./", "..", "/", "~x", "-",
                "a" * MAX_URL_LENGTH, "a" * (MAX_URL_LENGTH + 1), "C:/x", "http:x", "page-1/index.html"]
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    hosts = ["www.example.gov.cn", "example.gov.cn", "www.example.gov.cn.", "beian.miit.gov.cn", ".", "...", "a-b",
+             "WWW.EXAMPLE.GOV.CN", "x.y:8080", "[::1]", "user@host", "中文.cn", "1.2.3.4"]
+    paths = ["", "/", "/zt/", "/zt/a.html", "/a b", "/a?q=1", "/a#x", "/%E4%B8%AD", "//double", "/a\\b"]
+    samples += [f"{scheme}://{h}{p}" for scheme in ("http", "https", "HTTPS", "ftp") for h in hosts for p in paths]
     for raw in samples:
         assert classify(raw, origin) == classify_any(raw, origin), raw
+        assert classify(raw, SiteOrigin()) == classify_any(raw, SiteOrigin()), raw
+
+
+def test_has_anchor_finds_only_what_page_anchor_ids_lists(tmp_path):
+    from builder.checks.links import has_anchor, page_anchor_ids
+
+    html = page('<main id="main">x</main><p id="Top">t</p><a name="named">n</a><p id="">e</p>'
+                '<div data-id="other" title=\'[id="fake"]\'></div><script>var s = \'<p id="inscript">\';</script>')
+    doc = HtmlDoc(tmp_path, tmp_path / "x.html", html)
+    ids = page_anchor_ids(doc)
+    for fragment in ["main", "Top", "top", "named", "", "other", "fake", "inscript", "a b", 'x"]', "中文"]:
+        assert not has_anchor(doc, fragment) or fragment in ids, fragment
+    assert has_anchor(doc, "main") and has_anchor(doc, "Top")

@@ -552,6 +552,8 @@ class LinkCheck:
             return
         fragment = plan.fragment
         if target.target == rel and (rel not in self._ids or self._ids[rel] is _CHECKED):
+            if has_anchor(run.doc, fragment):
+                return  # "#main" on its own page: found without listing every anchor of the page
             self._ids[rel] = page_anchor_ids(run.doc)
         ids = self._anchors(target.target)
         if ids is None:
@@ -680,6 +682,18 @@ def _checkable_fragment(fragment: str) -> bool:
 def _anchor_message(fragment: str, target: str) -> str:
     return tr("锚点 #{f} 在目标页面 {t} 中不存在", "the anchor #{f} does not exist on the target page {t}",
               f=fragment, t=target)
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def has_anchor(doc: HtmlDoc, fragment: str) -> bool:
+    """True when an element of the page has the id ``fragment`` (one ``page_anchor_ids`` would list);
+    False when not found this way (the caller then lists the page's anchors)."""
+    if not _PLAIN_ID.fullmatch(fragment):
+        return False
+    node = doc.tree.css_first(f'[id="{fragment}"]')
+    return node is not None and node.attributes.get("id") == fragment  # the engine's answer, confirmed
 
 
 def page_anchor_ids(doc: HtmlDoc) -> frozenset[str]:

@@ -25,6 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 # A plain path (../topic/page/, /zt/a.html): the usual link, classified without cleaning or splitting.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]+")
+_PLAIN_WEB_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[A-Za-z0-9._~/-]*)?")
 
 # Keywords in a URL that mark gambling, pornography or advertising (C2). Words of the first tuple
 # match anywhere; words of the second only as a whole token ("bet" in bet.example.com, not "alphabet").
@@ -275,9 +276,17 @@ class Classified:
 
 def classify(raw: str, origin: SiteOrigin) -> Classified:
     """Sort a raw attribute value into what the link checks do with it."""
-    if len(raw) <= MAX_URL_LENGTH and _PLAIN_PATH.fullmatch(raw) and not raw.startswith("//"):
-        # nothing to clean, no scheme, host, query or fragment: what the steps below make of it
-        return Classified("internal", raw, SplitResult("", "", raw, "", ""))
+    if len(raw) <= MAX_URL_LENGTH:
+        # nothing to clean, no query or fragment, no port or user in the host: what the steps below
+        # make of a plain path, or of http(s)://host/plain-path
+        if _PLAIN_PATH.fullmatch(raw) and not raw.startswith("//"):
+            return Classified("internal", raw, SplitResult("", "", raw, "", ""))
+        m = _PLAIN_WEB_URL.fullmatch(raw)
+        if m:
+            host = normal_host(m.group(2))
+            if host:
+                parts = SplitResult(m.group(1), m.group(2), m.group(3) or "", "", "")
+                return Classified("internal" if origin.host and host == origin.host else "external", raw, parts)
     return classify_any(raw, origin)
 
 
