@@ -79,8 +79,9 @@ class MediaHtml:
         return entry.page_html(alt, page_url) if entry is not None else None
 
     def key(self, source: str) -> str:
+        """The value of a page's ``m|<source>`` dependency: changes whenever the snippet would."""
         entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
+        return entry.snippet_key() if entry is not None else "absent"
 
 
 def drop_caption_files(site: Site) -> None:

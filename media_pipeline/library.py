@@ -98,6 +98,14 @@ class _Entry:
             alt = self.sidecar.title
         return self.html(alt, url_prefix(page_url, self.url_dir), sizes)
 
+    def snippet_key(self) -> str:
+        """Everything ``page_html`` is made of besides its arguments: the renditions (``key``), the
+        folder and names they are published under, and the sidecar fields the snippet shows (the
+        title as the fallback alt text, the photographer's credit). Equal keys, equal snippets: a
+        build compares it with the last one to know which pages to render again."""
+        side = self.sidecar or Sidecar()
+        return "\0".join((self.key, self.url_dir, self.stem, side.title, side.photographer))
+
 
 @dataclass
 class ImageEntry(_Entry):
