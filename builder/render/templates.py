@@ -7,16 +7,19 @@ build state knows exactly which pages a template edit touches.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 import traceback
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 
+from builder.config import confine
 from builder.content.loader import theme_dir
 from builder.deps import TRACKED
-from builder.errors import TemplateError
+from builder.errors import TemplateError, ZhuantiError
 from builder.i18n import tr
 from builder.render.payload import StoredBody
 from builder.render.theme import THEME_FILTERS
@@ -74,6 +77,29 @@ class RecordingEnvironment(jinja2.Environment):
         return value
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja2's FileSystemLoader that refuses a template file whose real path (symbolic links
+    followed) leaves the folder its search path is confined to: the site root for the site's and
+    its topics' templates, the theme's own folder for a built-in theme. Templates are code the build
+    runs and their text is published, so ``detail.html -> /etc/passwd`` is a ConfigError naming the
+    file, as a symbolic link to outside the site is for the folders (``builder.config.confine``)."""
+
+    def __init__(self, searchpath: list[str], bounds: list[Path], root: Path) -> None:
+        super().__init__(searchpath)
+        self.bounds = bounds
+        self.root = root
+
+    def get_source(self, environment, template):
+        pieces = split_template_path(template)
+        for folder, bound in zip(self.searchpath, self.bounds, strict=True):
+            path = os.path.join(folder, *pieces)
+            if os.path.isfile(path):  # the file FileSystemLoader is about to read
+                shown = Path(path).relative_to(self.root).as_posix() if Path(path).is_relative_to(self.root) else path
+                confine(bound, Path(path), path, shown)
+                break
+        return super().get_source(environment, template)
+
+
 class Templates:
     """One Jinja2 environment per lookup chain (the site's, and each topic with overrides).
 
@@ -102,12 +128,18 @@ class Templates:
                 paths.append(str(p))
         return paths
 
+    def bound(self, folder: Path) -> Path:
+        """Where the templates of ``folder`` must really be: the site root for a folder of the
+        site, the theme's own folder for a theme that comes with zhuanti."""
+        return self.cfg.root if folder.is_relative_to(self.cfg.root) else Path(os.path.realpath(folder.parent))
+
     def env(self, topic_dir: Path | None = None) -> jinja2.Environment:
         key = str(topic_dir / "templates") if topic_dir is not None and (topic_dir / "templates").is_dir() else ""
         env = self._envs.get(key)
         if env is None:
+            paths = self.search_path(topic_dir)
             env = RecordingEnvironment(
-                loader=jinja2.FileSystemLoader(self.search_path(topic_dir)),
+                loader=ConfinedLoader(paths, [self.bound(Path(p)) for p in paths], self.cfg.root),
                 autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
                 auto_reload=False, bytecode_cache=self.bytecode_cache,
             )
@@ -172,7 +204,7 @@ class Templates:
     def render(self, template: jinja2.Template, context: dict, page_source: str) -> str:
         try:
             return template.render(context)
-        except TemplateError:
+        except ZhuantiError:  # a template error, or an included template refused by ConfinedLoader
             raise
         except Exception as exc:
             filename, line = _template_frame(exc)

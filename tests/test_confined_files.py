@@ -1,0 +1,136 @@
+"""A single file that is a symbolic link to outside the site is never read into the site: a template
+(theme, partial, topic override) is refused naming it (exit 2, like a linked folder); a static file,
+an asset or an attachment is not published (a warning names it); a blueprint file is refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from builder import engine_sources
+from builder.build import BuildOptions, Engine, build_site
+from builder.cli import main
+from builder.errors import BuildFailed, ConfigError
+from tests.sitefactory import BASIC, write_site
+
+SECRET = "SECRET-OUTSIDE-THE-SITE"
+
+
+@pytest.fixture(autouse=True)
+def trusted_signatures(monkeypatch):
+    monkeypatch.setattr(engine_sources, "RACY_NS", 0)  # builds seconds apart: signatures are trusted
+
+
+@pytest.fixture
+def outside(tmp_path):
+    folder = tmp_path / "outside"
+    (folder / "partials").mkdir(parents=True)
+    (folder / "detail.html").write_text(f"<p>{SECRET}</p>", encoding="utf-8")
+    (folder / "partials/footer.html").write_text(f"<footer>{SECRET}</footer>", encoding="utf-8")
+    (folder / "secret.txt").write_text(SECRET, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def site(tmp_path):
+    return write_site(tmp_path / "site", BASIC)
+
+
+def link(site, rel, target):
+    path = site / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
+    return path
+
+
+def published(site) -> str:
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in (site / "public").rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("rel, target", [
+    ("themes/default/templates/detail.html", "detail.html"),                      # a page template of the theme
+    ("themes/default/templates/partials/footer.html", "partials/footer.html"),    # a partial every page includes
+    ("themes/default/templates/partials", "partials"),                            # a folder inside templates/
+    ("topics/demo/templates/detail.html", "detail.html"),                         # a topic's own override
+])
+def test_a_template_linked_to_outside_the_site_is_refused_naming_it(site, outside, capsys, rel, target):
+    link(site, rel, outside / target)
+    assert main(["build", "--root", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "站点目录之外" in err and str(outside / target) in err
+    named = rel if rel.endswith(".html") else rel + "/footer.html"
+    assert named in err
+    assert not (site / "public").exists()
+
+
+def test_the_refusal_is_in_english_with_lang_en(site, outside, capsys):
+    link(site, "topics/demo/templates/detail.html", outside / "detail.html")
+    assert main(["--lang", "en", "build", "--root", str(site)]) == 2
+    assert "points outside the site root" in capsys.readouterr().err
+
+
+def test_a_template_linked_to_a_file_inside_the_site_keeps_working(site):
+    (site / "shared").mkdir()
+    (site / "shared/detail.html").write_text(
+        "{% extends 'base.html' %}{% block content %}<h1>共用：{{ page.title }}</h1>{% endblock %}", encoding="utf-8")
+    link(site, "themes/default/templates/detail.html", "../../../shared/detail.html")  # relative, stays inside
+    link(site, "topics/demo/templates/page.html", site / "shared/detail.html")
+    build_site(site, BuildOptions())
+    assert "共用：甲新闻" in (site / "public/demo/news/a/index.html").read_text(encoding="utf-8")
+
+
+def test_the_built_in_theme_outside_the_site_keeps_working(site):
+    build_site(site, BuildOptions())
+    assert (site / "public/demo/news/a/index.html").is_file()
+
+
+def test_serve_engine_refuses_a_template_linked_later_and_recovers(site, outside):
+    engine = Engine(site, BuildOptions())
+    try:
+        engine.build()
+        bad = link(site, "themes/default/templates/partials/footer.html", outside / "partials/footer.html")
+        with pytest.raises((ConfigError, BuildFailed)) as info:
+            engine.build([bad])
+        assert info.value.exit_code == 2 and "partials/footer.html" in str(info.value)
+        assert SECRET not in published(site)
+        bad.unlink()
+        engine.build([bad])
+        assert (site / "public/demo/news/a/index.html").is_file()
+    finally:
+        engine.close()
+    assert SECRET not in published(site)
+
+
+@pytest.mark.parametrize("rel", ["themes/default/static/secret.txt", "site_src/assets/secret.txt",
+                                 "topics/demo/policy/doc/secret.txt"])
+def test_a_static_file_linked_to_outside_the_site_is_not_published(site, outside, rel):
+    if rel.startswith("themes/"):
+        (site / "themes/default/static").mkdir(parents=True)
+    link(site, rel, outside / "secret.txt")
+    report = build_site(site, BuildOptions())
+    assert SECRET not in published(site)
+    assert not any(p.name == "secret.txt" for p in (site / "public").rglob("*"))
+    assert any("secret.txt" in w and "站点目录之外" in w for w in report.warnings), report.warnings
+
+
+def test_a_blueprint_file_linked_to_outside_the_site_is_refused(site, outside, capsys):
+    own = site / "site_src/blueprints/mine"
+    own.mkdir(parents=True)
+    (own / "index.md").write_text("---\ntitle: {{ title }}\n---\n", encoding="utf-8")
+    link(site, "site_src/blueprints/mine/notes.md", outside / "secret.txt")
+    assert main(["new", "topic", "zhuyou", "--title", "住有所居", "--blueprint", "mine", "--root", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.md" in err and "站点目录之外" in err
+    assert not (site / "topics/zhuyou").exists()
+
+
+def test_a_blueprint_file_linked_inside_the_site_is_used(site):
+    own = site / "site_src/blueprints/mine"
+    own.mkdir(parents=True)
+    (site / "site_src/shared.md").write_text("---\ntitle: {{ title }}\n---\n", encoding="utf-8")
+    link(site, "site_src/blueprints/mine/index.md", "../../shared.md")
+    assert main(["new", "topic", "zhuyou", "--title", "住有所居", "--blueprint", "mine", "--root", str(site)]) == 0
+    assert "住有所居" in (site / "topics/zhuyou/index.md").read_text(encoding="utf-8")
+    shutil.rmtree(site / "topics/zhuyou")
