@@ -284,7 +284,8 @@ class MediaLibrary:
         known = self._sidecars.get(path)
         if known is None or known[0] != sig:
             try:
-                value: Sidecar | MediaError = load_sidecar(source) or Sidecar()
+                # A sidecar linked to outside the site is not followed (the build has said so).
+                value: Sidecar | MediaError = (load_sidecar(source) or Sidecar()) if self._inside(path) else Sidecar()
             except MediaError as exc:
                 value = exc
             known = (sig, value)
@@ -293,6 +294,10 @@ class MediaLibrary:
             e = known[1]
             raise MediaError(e.message, e.path, line=e.line, field=e.field, hint=e.hint)
         return known[1]
+
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path``, symbolic links followed, is in the site."""
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(self.root))
 
     def rel(self, path: Path | str) -> str:
         p = Path(path)

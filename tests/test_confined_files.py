@@ -1,6 +1,6 @@
 """A single file that is a symbolic link to outside the site is never read into the site: a template
 (theme, partial, topic override) is refused naming it (exit 2, like a linked folder); a static file,
-an asset or an attachment is not published (a warning names it); a blueprint file is refused."""
+an asset, an attachment or a photo's sidecar is not read (a warning names it); a blueprint file is refused."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from builder import engine_sources
 from builder.build import BuildOptions, Engine, build_site
 from builder.cli import main
 from builder.errors import BuildFailed, ConfigError
-from tests.sitefactory import BASIC, write_site
+from tests.sitefactory import BASIC, md, write_site
+from tests.test_build_media import SITE, gps_photo
 
 SECRET = "SECRET-OUTSIDE-THE-SITE"
 
@@ -134,3 +135,14 @@ def test_a_blueprint_file_linked_inside_the_site_is_used(site):
     assert main(["new", "topic", "zhuyou", "--title", "住有所居", "--blueprint", "mine", "--root", str(site)]) == 0
     assert "住有所居" in (site / "topics/zhuyou/index.md").read_text(encoding="utf-8")
     shutil.rmtree(site / "topics/zhuyou")
+
+
+def test_a_photo_sidecar_linked_to_outside_the_site_is_not_read(tmp_path, outside):
+    (outside / "credit.yaml").write_text(f"title: {SECRET}\nphotographer: {SECRET}\n", encoding="utf-8")
+    root = write_site(tmp_path / "photos", {"topics/expo/index.md": md("摄影展", "![](images/open.jpg)"),
+                                            "topics/expo/images/open.jpg": gps_photo()}, site_toml=SITE)
+    link(root, "topics/expo/images/open.jpg.yaml", outside / "credit.yaml")
+    report = build_site(root, BuildOptions())
+    assert (root / "public/expo/media/index.html").is_file()
+    assert SECRET not in published(root)
+    assert any("open.jpg.yaml" in w and "站点目录之外" in w for w in report.warnings), report.warnings
