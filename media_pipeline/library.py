@@ -245,12 +245,12 @@ class MediaLibrary:
             from media_pipeline.video import find_captions
 
             params = dataclasses.asdict(self.video_params)
-            captions = find_captions(source) if self._folder(source.parent).has_captions else None
+            captions = find_captions(source, self.root) if self._folder(source.parent).has_captions else None
             # A caption file beside the video is part of its output, so it is part of the key.
             extra = f"captions={file_sha256(captions)}" if captions else ""
             key = cache_key("video", sha, self.video_params.key(), extra)
         return MediaTask(kind, str(source), key, params, label=self.rel(source),
-                         extra={"source_name": source.name, "source_sha256": sha})
+                         extra={"source_name": source.name, "source_sha256": sha}, within=str(self.root))
 
     def _folder(self, folder: Path) -> _Folder:
         try:

@@ -13,7 +13,8 @@ from builder import engine_sources
 from builder.build import BuildOptions, Engine, build_site
 from builder.cli import main
 from builder.errors import BuildFailed, ConfigError
-from tests.sitefactory import BASIC, md, write_site
+from tests.media_samples import make_clip
+from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_build_media import SITE, gps_photo
 
 SECRET = "SECRET-OUTSIDE-THE-SITE"
@@ -146,3 +147,15 @@ def test_a_photo_sidecar_linked_to_outside_the_site_is_not_read(tmp_path, outsid
     assert (root / "public/expo/media/index.html").is_file()
     assert SECRET not in published(root)
     assert any("open.jpg.yaml" in w and "站点目录之外" in w for w in report.warnings), report.warnings
+
+
+def test_a_video_caption_file_linked_to_outside_the_site_is_not_published(tmp_path, outside):
+    (outside / "clip.srt").write_text(f"1\n00:00:00,000 --> 00:00:00,900\n{SECRET}\n", encoding="utf-8")
+    root = write_site(tmp_path / "videos", {"topics/expo/index.md": md("视频", "![现场](clip.mp4)")}, site_toml=SITE)
+    make_clip(root / "topics/expo/clip.mp4", seconds=1, size="320x240")
+    link(root, "topics/expo/clip.srt", outside / "clip.srt")
+    report = build_site(root, BuildOptions())
+    video = page(root / "public/expo/index.html").css_first("video")
+    assert video is not None and video.css_first("track") is None
+    assert SECRET not in published(root)
+    assert any("clip.srt" in w and "站点目录之外" in w for w in report.warnings), report.warnings
