@@ -159,3 +159,35 @@ def test_a_video_caption_file_linked_to_outside_the_site_is_not_published(tmp_pa
     assert video is not None and video.css_first("track") is None
     assert SECRET not in published(root)
     assert any("clip.srt" in w and "站点目录之外" in w for w in report.warnings), report.warnings
+
+
+@pytest.mark.parametrize("rel", ["site_src/index.md", "topics/demo/index.md", "topics/demo/policy/doc/index.md"])
+def test_a_page_file_looked_up_by_name_and_linked_to_outside_the_site_is_not_read(site, outside, rel):
+    (outside / "page.md").write_text(md(SECRET, SECRET), encoding="utf-8")
+    (site / rel).unlink(missing_ok=True)
+    link(site, rel, outside / "page.md")
+    if rel == "topics/demo/index.md":  # the navigation page links to news/: keep that link valid
+        (site / "topics/demo/policy/doc/index.md").write_text(md("捆绑页面"), encoding="utf-8")
+    report = build_site(site, BuildOptions())
+    assert SECRET not in published(site)
+    assert sum(rel in w and "站点目录之外" in w for w in report.warnings) == 1, report.warnings
+
+
+def test_a_column_index_linked_to_outside_the_site_is_not_read(site, outside):
+    (outside / "column.md").write_text(md(SECRET, SECRET, column_type="工作动态"), encoding="utf-8")
+    (site / "topics/demo/index.md").write_text(md("示范专题", "导航页。"), encoding="utf-8")
+    (site / "topics/demo/news/_index.md").unlink()
+    link(site, "topics/demo/news/_index.md", outside / "column.md")
+    report = build_site(site, BuildOptions())
+    assert SECRET not in published(site)
+    assert any("news/_index.md" in w and "站点目录之外" in w for w in report.warnings), report.warnings
+
+
+def test_a_topic_toml_linked_to_outside_the_site_is_refused_naming_it(site, outside, capsys):
+    (outside / "topic.toml").write_text(f'title = "{SECRET}"\n', encoding="utf-8")
+    (site / "topics/demo/topic.toml").unlink()
+    link(site, "topics/demo/topic.toml", outside / "topic.toml")
+    assert main(["build", "--root", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "topics/demo/topic.toml" in err and "站点目录之外" in err
+    assert not (site / "public").exists()
