@@ -78,24 +78,31 @@ class RecordingEnvironment(jinja2.Environment):
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):
-    """Jinja2's FileSystemLoader that refuses a template file whose real path (symbolic links
-    followed) leaves the folder its search path is confined to: the site root for the site's and
-    its topics' templates, the theme's own folder for a built-in theme. Templates are code the build
-    runs and their text is published, so ``detail.html -> /etc/passwd`` is a ConfigError naming the
-    file, as a symbolic link to outside the site is for the folders (``builder.config.confine``)."""
+    """Jinja2's FileSystemLoader that refuses a template file of the site (a theme's or a topic's)
+    whose real path, symbolic links followed, is outside the site root. Templates are code the
+    build runs and their text is published, so ``detail.html -> /etc/passwd`` is a ConfigError
+    naming the file, as a symbolic link to outside the site is for the folders
+    (``builder.config.confine``). A search path outside the site — a theme that comes with zhuanti,
+    in the installed package (``bounds`` None) — is not the site's to confine."""
 
-    def __init__(self, searchpath: list[str], bounds: list[Path], root: Path) -> None:
+    def __init__(self, searchpath: list[str], bounds: list[Path | None], root: Path) -> None:
         super().__init__(searchpath)
-        self.bounds = bounds
+        self.bounds = [os.path.join(os.path.realpath(b), "") if b is not None else None for b in bounds]
         self.root = root
+        # Files found inside their bound. An environment lives until a template file changes
+        # (the engine makes new Templates then), so a link changed later is seen by the next one.
+        self.checked: set[str] = set()
 
     def get_source(self, environment, template):
         pieces = split_template_path(template)
         for folder, bound in zip(self.searchpath, self.bounds, strict=True):
             path = os.path.join(folder, *pieces)
             if os.path.isfile(path):  # the file FileSystemLoader is about to read
-                shown = Path(path).relative_to(self.root).as_posix() if Path(path).is_relative_to(self.root) else path
-                confine(bound, Path(path), path, shown)
+                if bound is not None and path not in self.checked:
+                    if not os.path.realpath(path).startswith(bound):
+                        p = Path(path)
+                        confine(Path(bound), p, p, p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else path)
+                    self.checked.add(path)
                 break
         return super().get_source(environment, template)
 
@@ -128,10 +135,11 @@ class Templates:
                 paths.append(str(p))
         return paths
 
-    def bound(self, folder: Path) -> Path:
-        """Where the templates of ``folder`` must really be: the site root for a folder of the
-        site, the theme's own folder for a theme that comes with zhuanti."""
-        return self.cfg.root if folder.is_relative_to(self.cfg.root) else Path(os.path.realpath(folder.parent))
+    def bound(self, folder: Path) -> Path | None:
+        """Where the templates of ``folder`` must really be: the site root for a folder of the site
+        (``builder.config.check_confined`` keeps the theme's there); None for a theme that comes
+        with zhuanti."""
+        return self.cfg.root if folder.is_relative_to(self.cfg.root) else None
 
     def env(self, topic_dir: Path | None = None) -> jinja2.Environment:
         key = str(topic_dir / "templates") if topic_dir is not None and (topic_dir / "templates").is_dir() else ""
