@@ -10,9 +10,10 @@ import shutil
 import pytest
 
 from builder import engine_sources
-from builder.build import BuildOptions, Engine, build_site
+from builder.build import BuildOptions, build_site
 from builder.cli import main
-from builder.errors import BuildFailed, ConfigError
+from builder.config import load_site_config
+from builder.serve.session import PreviewSession
 from tests.media_samples import make_clip
 from tests.sitefactory import BASIC, md, page, write_site
 from tests.test_build_media import SITE, gps_photo
@@ -88,21 +89,21 @@ def test_the_built_in_theme_outside_the_site_keeps_working(site):
     assert (site / "public/demo/news/a/index.html").is_file()
 
 
-def test_serve_engine_refuses_a_template_linked_later_and_recovers(site, outside):
-    engine = Engine(site, BuildOptions())
+def test_serve_refuses_a_template_linked_later_and_recovers(site, outside):
+    session = PreviewSession(site, load_site_config(site))  # what ``zhuanti serve`` rebuilds with
     try:
-        engine.build()
+        assert session.rebuild().ok
         bad = link(site, "themes/default/templates/partials/footer.html", outside / "partials/footer.html")
-        with pytest.raises((ConfigError, BuildFailed)) as info:
-            engine.build([bad])
-        assert info.value.exit_code == 2 and "partials/footer.html" in str(info.value)
-        assert SECRET not in published(site)
+        outcome = session.rebuild({bad})
+        assert not outcome.ok
+        (problem,) = outcome.problems
+        assert problem.file == "themes/default/templates/partials/footer.html" and "站点目录之外" in problem.message
+        assert SECRET not in published(site) + "".join(p.read_text(encoding="utf-8", errors="replace")
+                                                       for p in session.output.rglob("*") if p.is_file())
         bad.unlink()
-        engine.build([bad])
-        assert (site / "public/demo/news/a/index.html").is_file()
+        assert session.rebuild({bad}).ok
     finally:
-        engine.close()
-    assert SECRET not in published(site)
+        session.close()
 
 
 @pytest.mark.parametrize("rel", ["themes/default/static/secret.txt", "site_src/assets/secret.txt",
