@@ -192,3 +192,14 @@ def test_a_topic_toml_linked_to_outside_the_site_is_refused_naming_it(site, outs
     err = capsys.readouterr().err
     assert "topics/demo/topic.toml" in err and "站点目录之外" in err
     assert not (site / "public").exists()
+
+
+def test_a_site_toml_linked_to_outside_the_site_is_refused_naming_it(site, tmp_path, capsys):
+    shared = tmp_path / "shared.toml"
+    shared.write_text((site / "site_src/site.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    (site / "site_src/site.toml").unlink()
+    link(site, "site_src/site.toml", shared)
+    assert main(["build", "--root", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "site_src/site.toml" in err and "站点目录之外" in err and str(shared) in err
+    assert not (site / "public").exists()
