@@ -162,7 +162,7 @@ class SearchIndex:
         return self._written(encode_base(docs), digests)
 
     def _written(self, base: Base, digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
-        self.pending = ({rel: _sha(data) for rel, data in base.files.items()},
+        self.pending = (dict(base.sha256),
                         {u: (i, digests[u]) for u, i in base.ids.items()}, {})
         return base.files, set()
 
