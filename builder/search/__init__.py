@@ -41,6 +41,7 @@ SEARCH_URL = "search/"
 INDEX_FOLDER = FOLDER
 SEARCH_TEMPLATE = "search.html"
 MARKER = "data-search-body"  # the theme marks what is indexed; data-search-ignore inside it is left out
+IGNORE = "data-search-ignore"
 # Compaction bound: past 64 pages (changed, added or removed) or 256 KB of delta.json, the delta is
 # folded into a new base. Every search fetches the delta whole, so it must stay small (256 KB of
 # JSON is ~60 KB gzipped); a base rewrite after 64 edits costs about as much as one clean index.
@@ -86,8 +87,9 @@ def page_record(renderer, url: str, html: str, variant: str = "") -> Record | No
     body = LexborHTMLParser(html).css_first(f"[{MARKER}]")
     if body is None:  # the marker was text, not an attribute
         return None
-    for node in body.css("[data-search-ignore]"):
-        node.decompose()
+    if IGNORE in html:  # (a selector query costs more than looking for the word)
+        for node in body.css(f"[{IGNORE}]"):
+            node.decompose()
     text = body.text(separator=" ")
     title, topic, date = page.title, page.topic or "", day(page.date)
     digest = hashlib.blake2b("\0".join((title, topic, date, text)).encode("utf-8"), digest_size=12).hexdigest()
@@ -162,7 +164,7 @@ class SearchIndex:
         return self._written(encode_base(docs), digests)
 
     def _written(self, base: Base, digests: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
-        self.pending = ({rel: _sha(data) for rel, data in base.files.items()},
+        self.pending = (dict(base.sha256),
                         {u: (i, digests[u]) for u, i in base.ids.items()}, {})
         return base.files, set()
 
