@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from builder.checks.text import BLOCK_SEP, extract_visible_text
+from builder.checks.text import BLOCK_SEP, TextMemo, extract_visible_text
 
 
 def blocks(html: str) -> list[str]:
@@ -96,3 +96,83 @@ def test_many_unclosed_quotes_and_stray_brackets_still_read():
     vt = extract_visible_text(html)
     assert len(vt.offsets) == len(vt.text)
     assert vt.text.endswith("<" * 2000 + "&" * 2000)
+
+
+# ---------------------------------------------------------------- the memo of the page before
+
+CHROME_HEAD = ('<!doctype html><html><head><title>{t}</title><meta name=description content={t}></head><body>'
+               '<header><a href=/>首页</a><div class=site-tools><input placeholder=搜索本站></div></header>'
+               '<nav><ul><li><a href=../a/>交通运输</a></li><li><a{cur} href=../b/>生态环境</a></li>'
+               '<li><a href=../c/>城乡建设</a></li><li><a href=../d/>产业发展</a></li></ul></nav>')
+CHROME_FOOT = ('<footer><p>主办单位：示例市</p><p><span>网站标识码：1100000088</span> <a href=#>京ICP备</a></p>'
+               '</footer><script>var x = "<p>不是文字</p>";</script></body></html>')
+
+
+def read_all(pages: list[str]) -> tuple[list, TextMemo]:
+    memo = TextMemo()
+    return [extract_visible_text(h, memo=memo) for h in pages], memo
+
+
+def assert_same_as_without_memo(pages: list[str]) -> TextMemo:
+    got, memo = read_all(pages)
+    for html, vt in zip(pages, got, strict=True):
+        plain = extract_visible_text(html)
+        assert vt.text == plain.text, html
+        assert list(vt.offsets) == list(plain.offsets), html
+    return memo
+
+
+def test_pages_of_one_template_read_with_the_memo_give_the_same_text_and_offsets():
+    pages = [CHROME_HEAD.format(t=f"第{i}篇", cur=" aria-current=page" if i % 3 else "")
+             + f"<main><h1>第{i}篇</h1><p>正文{'甲乙' * i}</p></main>" + CHROME_FOOT for i in range(12)]
+    memo = assert_same_as_without_memo(pages)
+    assert memo.taken >= 10  # the header, menu and footer were taken over, not read again
+
+
+def test_the_memo_never_takes_over_what_the_following_text_changes():
+    # The same chunk of HTML followed by different text: an unclosed quote, a lone "<", a character
+    # reference cut in two, a comment, tags in capitals, raw text: every page must read as it would alone.
+    tails = ['<p title="中>文</p>', "<p>中<文</p>", "<p>中&#2", "0013;文</p>", "<!-- 中 --><p>文</p>", "<P>中文</P>",
+             "<script>中</script>文", "<textarea>中<b>文</b></textarea>", "<p>中</p", "<img alt=中文>", "<",
+             "<p>中文", "&amp;中", "</nav>中文", '<a title="中', '">文</a>']
+    base = CHROME_HEAD.format(t="题", cur="")
+    pages = [base + "".join(tails[(i + j) % len(tails)] for j in range(i % 5 + 1)) + CHROME_FOOT
+             for i in range(40)]
+    pages += [base + "<p>中文</p>" + CHROME_FOOT[:n] for n in range(0, len(CHROME_FOOT), 7)]
+    assert_same_as_without_memo(pages)
+
+
+def test_the_memo_does_not_take_over_a_chunk_with_a_lone_angle_bracket():
+    # On the first page "<b title='x" opens a quote that never closes: its "<" is text. On the second
+    # the quote closes after the chunk, and the same characters are a tag: the chunk must be read again.
+    first = "<p>中</p><p>甲<b title='x</p><p>文</p>"
+    second = first + "'>尾</b>"
+    assert "尾" in extract_visible_text(second).text and "title" not in extract_visible_text(second).text
+    assert_same_as_without_memo([first, second])
+
+
+def test_the_memo_takes_over_the_rest_of_a_page_only_when_all_of_it_is_the_same():
+    assert_same_as_without_memo(["<p>中</p>", "<p>中</p><p>中</p>", "<p>中</p>", "<div>中</div><p>中</p>"])
+    assert_same_as_without_memo(["<p>甲</p><p>中</p>", "<p>中</p>", "<p>乙</p><p>中</p><p>中</p>"])
+    # the second page starts and ends like the first, with more in between
+    long = "中" * 13
+    assert_same_as_without_memo([f"<p>{long}</p><p>文</p>", f"<p>{long}</p><p>乙</p><p>{long}</p><p>文</p>"])
+
+
+def test_the_memo_gives_the_same_on_random_pages_that_share_parts():
+    import random
+
+    rng = random.Random(20261130)
+    parts = ["<p>", "</p>", "<div class=a>", "</div>", "<li><a href=x>", "</a></li>", "<b>", "</b>", "<br>",
+             "中文", "一二三", "专题", " ", "\n", "&amp;", "&#20013;", "&nbsp;", "<", ">", '"', "'", "<!--", "-->",
+             "<script>", "</script>", "<STYLE>", "</STYLE>", "<img alt=图 src=x>", "<input value=按钮 type=submit>",
+             "<title>", "</title>", "<meta name=description content=说明>", "<P>", "</P>", "abc", "<a title='提'>",
+             "</nav>", "<header>", "<td>", "&lt;", "<!doctype html>", "<?x?>", "</", "<p title=\"", "\">"]
+    shared = ["".join(rng.choice(parts) for _ in range(30)) for _ in range(6)]
+    pages = []
+    for _ in range(300):
+        pieces = [rng.choice(shared) if rng.random() < 0.6 else "".join(rng.choice(parts) for _ in range(8))
+                  for _ in range(rng.randint(1, 6))]
+        pages.append("".join(pieces))
+    memo = assert_same_as_without_memo(pages)
+    assert memo.taken > 0

@@ -19,7 +19,7 @@ from pathlib import Path
 import ahocorasick_rs
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.text import BLOCK_SEP, OffsetMap, extract_visible_text
+from builder.checks.text import BLOCK_SEP, OffsetMap, TextMemo, extract_visible_text
 from builder.i18n import tr
 from builder.resources import default_words_dir
 
@@ -461,13 +461,14 @@ class WordCheck:
     def __init__(self, words_dir: Path | None, traditional_to_simplified: bool = False) -> None:
         self.words_dir = words_dir
         self.traditional_to_simplified = traditional_to_simplified
+        self.text_memo = TextMemo()  # pages read one after the other share their template's chrome
 
     @cached_property
     def matcher(self) -> WordMatcher:
         return WordMatcher.from_dir(self.words_dir, self.traditional_to_simplified)
 
     def page(self, doc: HtmlDoc) -> Iterator[Finding]:
-        vt = extract_visible_text(doc.html, limit=MAX_PAGE_CHARS)
+        vt = extract_visible_text(doc.html, limit=MAX_PAGE_CHARS, memo=self.text_memo)
         if vt.truncated:
             yield Finding(RULE_LIMIT, "info", doc.rel, tr(
                 "页面过大（{n} 个字符），只检查了前 {m} 个字符的错敏词",
