@@ -473,7 +473,7 @@ class _Reading:
         prev = self.memo.prev
         if prev is None:
             return None
-        j = prev.lookup(html[at:at + _PROBE])
+        j = (prev.index if prev.index is not None else prev.make_index()).get(html[at:at + _PROBE])
         if j is None:
             return None
         old_html, old_bounds = prev.html, prev.bounds
@@ -501,14 +501,14 @@ class _Reading:
             return len(html), lexer
         return end + shift, old_bounds[k][2]
 
-    def lookup(self, probe: str) -> int | None:
-        if self.index is None:
-            html = self.html
-            index: dict[str, int] = {}
-            for i, (pos, *_) in enumerate(self.bounds):
-                index.setdefault(html[pos:pos + _PROBE], i)
-            self.index = index
-        return self.index.get(probe)
+    def make_index(self) -> dict[str, int]:
+        """Each boundary of this page by the characters after it (the first of equal ones)."""
+        html = self.html
+        index: dict[str, int] = {}
+        for i, (pos, *_) in enumerate(self.bounds):
+            index.setdefault(html[pos:pos + _PROBE], i)
+        self.index = index
+        return index
 
     def done(self, pieces: list[str], srcs: list[int]) -> None:
         """The page was read to its end: it is the page before for the next one."""
