@@ -379,6 +379,23 @@ def test_workers_started_before_the_walk_find_the_same(tmp_path, expect):
         assert run.page_list == one.page_list
 
 
+def test_workers_started_early_stop_when_the_walk_is_interrupted(tmp_path, monkeypatch):
+    import multiprocessing
+
+    from builder.checks import runner
+
+    many_pages(tmp_path, 120)
+
+    def interrupted(root):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "walk_folder", interrupted)
+    monkeypatch.setattr(runner, "start_method", lambda: "fork")
+    with pytest.raises(KeyboardInterrupt):
+        run_with(tmp_path, make_recorders, jobs=2, expect_pages=120)
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("zhuanti-check")]
+
+
 def test_a_worker_that_dies_costs_one_page_not_the_run(tmp_path, start):
     many_pages(tmp_path, 120, {10: "CRASH", 11: "错字", 119: "错字"})
     run = run_with(tmp_path, make_crashers, jobs=2)

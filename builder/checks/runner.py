@@ -224,17 +224,22 @@ def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]]
         guess = worker_count(jobs, expect_pages)
         if guess > 1:
             early = _Pool(root, checks, None, guess, prepare)
-    listing = walk_folder(root)
-    paths = listing.pages
-    workers = worker_count(jobs, len(paths)) if callable(checks) else 1
-    if early is not None and early.workers != workers:
-        early.close()  # the guess was wrong: those workers stop unused
-        early = None
-    if early is not None:
-        pool: _Pool | None = early
-        early.hand_out(listing)
-    else:
-        pool = _Pool(root, checks, listing, workers, prepare) if workers > 1 else None
+    try:
+        listing = walk_folder(root)
+        paths = listing.pages
+        workers = worker_count(jobs, len(paths)) if callable(checks) else 1
+        if early is not None and early.workers != workers:
+            early.close()  # the guess was wrong: those workers stop unused
+            early = None
+        if early is not None:
+            pool: _Pool | None = early
+            early.hand_out(listing)
+        else:
+            pool = _Pool(root, checks, listing, workers, prepare) if workers > 1 else None
+    except BaseException:
+        if early is not None:
+            early.close()  # (interrupted while walking): the waiting workers are told to stop
+        raise
     try:
         with progress(tr("检查页面", "checking pages"), total=len(paths)) as advance:
             if pool is None:
