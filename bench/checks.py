@@ -220,8 +220,8 @@ def phases(root: Path) -> None:
                 spent[name] += clock() - t
         return wrapper
 
-    def load_and_parse(root_dir, path, _load=runner.load_page):
-        doc, problems = _load(root_dir, path)
+    def load_and_parse(root_dir, path, rel, _load=runner._load):
+        doc, problems = _load(root_dir, path, rel)
         if doc is not None:
             doc.tree  # noqa: B018 - parsed here, so the families' times are their own
         return doc, problems
@@ -231,8 +231,8 @@ def phases(root: Path) -> None:
     manifest = load_manifest(site.output_dir)
     spent["site config + manifest"] = clock() - t
     patches = [(runner, "time", types.SimpleNamespace(perf_counter=clock)),  # the families' CPU, not wall
-               (runner, "load_page", timed("read + parse pages", load_and_parse)),
-               (runner, "find_pages", timed("find pages", runner.find_pages)),
+               (runner, "_load", timed("read + parse pages", load_and_parse)),
+               (runner, "find_page_names", timed("find pages", runner.find_page_names)),
                (sources, "attach_sources", timed("source lines of findings", sources.attach_sources))]
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches]
     try:

@@ -9,8 +9,8 @@ bench/.peers-node. A peer that is missing is skipped with a line saying how to i
 
 bench/gen_corpus.py writes the same Markdown bodies in each tool's layout with a minimal
 "wrap the content" template (bench/corpus/<flavor>-<pages>/). Every run is cold: the tool's
-output and cache folders are removed first. Runs alternate between tools (zhuanti, hugo, …,
-zhuanti, hugo, …) so a change in the machine's load hits every tool alike. The checkers run on
+output and cache folders are moved aside first (deleted at the end: see ``run.Trash``). Runs
+alternate between tools (zhuanti, hugo, …, zhuanti, hugo, …) so a change in the machine's load hits every tool alike. The checkers run on
 zhuanti's built output: ``zhuanti check`` (links, anchors, hidden links, 20,000-entry words, site
 rules) against htmlproofer (internal links only) and linkchecker (internal links, recursive from
 the home page). Medians of wall and CPU time, min–max, the peak memory of the whole process tree
@@ -115,10 +115,10 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     samples: dict[str, list] = {t.name: [] for t, _ in tools}
     files: dict[str, int] = {}
+    trash = run.Trash(args.corpus)
     for r in range(max(1, args.repeat)):
         for tool, root in tools:  # alternating: one run of each tool per round
-            for rel in tool.clean:
-                shutil.rmtree(root / rel, ignore_errors=True)
+            trash.clear(root, tool.clean)  # renamed aside, deleted at the end (see run.Trash)
             s = run.measure(tool.command(root), cwd=root if tool.in_corpus else None, env=env,
                             log=logs / f"{tool.flavor}-{r}.log")
             if s.code != 0:
@@ -129,6 +129,7 @@ def main() -> None:
             print(f"  round {r + 1}: {tool.name} {s.seconds:.2f} s, "
                   f"{s.peak_mb or 0:.0f} MB, {files[tool.name]} html files", flush=True)
 
+    trash.empty()
     check_samples: dict[str, list] = {}
     zroot = args.corpus / f"zhuanti-{args.pages}"
     if not args.no_checks and (zroot / "public").is_dir():

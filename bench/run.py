@@ -60,6 +60,42 @@ def make_corpus(pages: int, out: Path, flavor: str = "zhuanti") -> Path:
     return out
 
 
+class Trash:
+    """Where the output of an earlier run goes before a timed cold run: renamed aside (one rename),
+    and deleted only when the benchmark is over (``empty``).
+
+    Deleting it right before the run would be timed too, though not as deletion: on a file system
+    without a journal (this machine's ext4), the kernel will not reuse an inode deleted in the last
+    60 to 360 seconds, and checks every such inode, one by one, on each file it creates
+    (``recently_deleted()`` in fs/ext4/ialloc.c). After ``rm -rf`` of a 10,000-page output, a build
+    that creates the next 21,000 folders and files spends seconds of system time in that scan (perf:
+    90 % of a file-creation loop; 0.5 s for 10,000 folders and files without it, 2 to 9.6 s with
+    it), for zhuanti and every peer alike; how much depends on what was deleted when, so cold builds
+    varied by ±40 %. A user's first build in a fresh clone never pays it."""
+
+    def __init__(self, near: Path) -> None:
+        self.folder = near / ".bench-trash"
+        self.count = 0
+
+    def clear(self, root: Path, rels) -> None:
+        """Move ``root/rel`` for each of ``rels`` out of the way (same file system: a rename)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for rel in rels:
+            path = root / rel
+            if path.exists() or path.is_symlink():
+                self.count += 1
+                os.rename(path, self.folder / f"{os.getpid()}-{self.count}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Trash:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.empty()
+
+
 def load_text() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
@@ -156,7 +192,7 @@ def tool_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def zhuanti_runs(root: Path, repeat: int, jobs: int | None, logs: Path) -> dict[str, list[Sample]]:
+def zhuanti_runs(root: Path, repeat: int, jobs: int | None, logs: Path, trash: Trash) -> dict[str, list[Sample]]:
     env = tool_env(ZHUANTI_QUIET="1", ZHUANTI_LANG="en")
     build = [str(ZHUANTI), "build", "--root", str(root)] + (["--jobs", str(jobs)] if jobs else [])
     check = [str(ZHUANTI), "check", "--root", str(root)] + (["--jobs", str(jobs)] if jobs else [])
@@ -164,8 +200,7 @@ def zhuanti_runs(root: Path, repeat: int, jobs: int | None, logs: Path) -> dict[
     original = target.read_text(encoding="utf-8")
     runs: dict[str, list[Sample]] = {"cold": [], "no-op": [], "check": [], "one edit": []}
     for r in range(repeat):
-        shutil.rmtree(root / "public", ignore_errors=True)
-        shutil.rmtree(root / ".zhuanti-cache", ignore_errors=True)
+        trash.clear(root, ("public", ".zhuanti-cache"))
         runs["cold"].append(measure(build, env=env, log=logs / f"cold-{r}.log"))
         if runs["cold"][-1].code != 0:
             sys.exit(f"cold build failed (exit {runs['cold'][-1].code}): {runs['cold'][-1].last_line}")
@@ -254,7 +289,8 @@ def main() -> None:
         logs = args.corpus / "logs" / f"zhuanti-{pages}"
         logs.mkdir(parents=True, exist_ok=True)
         print(f"{pages} pages: {root}", flush=True)
-        runs = zhuanti_runs(root, max(1, args.repeat), args.jobs, logs)
+        with Trash(args.corpus) as trash:
+            runs = zhuanti_runs(root, max(1, args.repeat), args.jobs, logs, trash)
         steps = {name: summarize(samples) for name, samples in runs.items()}
         out = html_pages(root / "public")
         rows.append((pages, out, steps))

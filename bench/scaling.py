@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import runpy
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -99,9 +98,8 @@ def file_mb(path: Path) -> float:
     return total / 1e6
 
 
-def cold_build(run, root: Path, jobs: int | None, log: Path) -> dict:
-    for rel in ("public", ".zhuanti-cache"):
-        shutil.rmtree(root / rel, ignore_errors=True)
+def cold_build(run, root: Path, jobs: int | None, log: Path, trash) -> dict:
+    trash.clear(root, ("public", ".zhuanti-cache"))  # deleted at the end (see run.Trash)
     env = {**os.environ, "ZHUANTI_QUIET": "1", "ZHUANTI_LANG": "en"}
     out = log.with_suffix(".json")
     cmd = [sys.executable, "-c", CHILD, str(root), str(jobs or "")]
@@ -173,6 +171,7 @@ def main() -> None:
     logs = args.corpus / "logs" / "scaling"
     logs.mkdir(parents=True, exist_ok=True)
     series: dict[str, list[tuple[int, dict]]] = {"pages": [], "rows": []}
+    trash = run.Trash(args.corpus)
     for kind, sizes in (("pages", args.pages), ("rows", args.rows)):
         for n in sorted(sizes):
             if kind == "pages":
@@ -186,13 +185,14 @@ def main() -> None:
                 runs = []
                 for r in range(max(1, args.repeat)):
                     t0 = time.perf_counter()
-                    runs.append(cold_build(run, root, args.jobs, logs / f"{kind}-{n}-{r}.log"))
+                    runs.append(cold_build(run, root, args.jobs, logs / f"{kind}-{n}-{r}.log", trash))
                     print(f"  {kind} {n}: run {r + 1}: {runs[-1]['cpu_s']:.1f} s CPU, "
                           f"{runs[-1]['peak_tree_mb']:.0f} MB peak ({time.perf_counter() - t0:.0f} s wall, "
                           f"{run.load_text()})", flush=True)
             finally:
                 (root / "site_src/site.toml").write_text(original, encoding="utf-8")
             series[kind].append((n, median_run(runs)))
+    trash.empty()
     data = {"load_start": started, "load_end": run.load_text(), "machine": run.machine(), "search": args.search,
             "jobs": args.jobs, "repeat": args.repeat,
             "pages": [{"size": n, **r} for n, r in series["pages"]],

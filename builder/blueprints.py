@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import tempfile
 import tomllib
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import jinja2
 
+from builder.config import confine
 from builder.errors import ConfigError
 from builder.i18n import tr
 from builder.resources import package_dir
@@ -43,6 +45,7 @@ class Blueprint:
     folder: Path
     description: str = ""
     site_own: bool = False
+    within: Path | None = None  # where its files really are (symbolic links followed); None: anywhere
 
 
 @dataclass
@@ -64,15 +67,16 @@ def available(root: Path) -> dict[str, Blueprint]:
     for base, own in ((builtin_dir(), False), (root / "site_src" / "blueprints", True)):
         if not base.is_dir():
             continue
+        within = root.resolve() if own else None  # a site's own blueprint is confined to the site
         for d in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-            found[d.name] = Blueprint(d.name, d, _description(d), own)
+            found[d.name] = Blueprint(d.name, d, _description(d, within), own, within)
     return found
 
 
-def _description(folder: Path) -> str:
+def _description(folder: Path, within: Path | None) -> str:
     path = folder / DESCRIPTION_FILE
-    if not path.is_file():
-        return ""
+    if not path.is_file() or (within is not None and not path.resolve().is_relative_to(within)):
+        return ""  # render() refuses it, naming it
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("description"):
             try:
@@ -113,6 +117,8 @@ def render(bp: Blueprint, variables: dict) -> Rendered:
         rel = path.relative_to(bp.folder).as_posix()
         if "__pycache__" in rel or path.name.startswith("."):
             continue
+        if bp.within is not None:  # its text is written into the new topic and published
+            confine(bp.within, path, path, os.path.relpath(path, bp.within))
         try:
             text = env.get_template(rel).render(variables)
         except jinja2.TemplateError as exc:

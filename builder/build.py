@@ -139,6 +139,23 @@ def _render_jobs(jobs: list[Job]) -> list[tuple]:
     return out
 
 
+def meeting_chunks(todo: list, jobs: int, largest: int = 200, smallest: int = 16) -> list[list]:
+    """``todo`` in chunks for ``render_parallel``, where the workers take chunks from the front and
+    the build process from the back: large at both ends, smaller towards the middle where the two
+    meet, so that neither side is left with a long chunk while the other has nothing to do."""
+    def halve(items: list) -> list[list]:  # chunks of ``items``, getting smaller towards its end
+        out, i = [], 0
+        while i < len(items):
+            size = max(smallest, min(largest, (len(items) - i) // (jobs * 4)))
+            out.append(items[i:i + size])
+            i += size
+        return out
+
+    middle = len(todo) * (jobs - 1) // jobs  # the workers' share: jobs - 1 of every jobs pages
+    tail = [list(reversed(c)) for c in halve(list(reversed(todo[middle:])))]
+    return halve(todo[:middle]) + list(reversed(tail))
+
+
 def write_file(path: str, data: bytes) -> int:
     """Write a new file (no Path objects, one open, write and fstat); its mtime_ns."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
@@ -570,8 +587,7 @@ class Builder:
         the list. The workers are fresh processes ("spawn": no copy of this process's memory) that
         get the site once without its page bodies, and read each body from one file when needed
         (builder/render/payload.py). Results come back in the order of ``todo``."""
-        size = max(16, min(200, len(todo) // (jobs * 8) or 1))
-        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        chunks = meeting_chunks(todo, jobs)
         done: list[list | None] = [None] * len(chunks)
         for leftover in self.cfg.cache_dir.glob("render-bodies-*.bin"):  # of a killed build (we hold the lock)
             leftover.unlink(missing_ok=True)

@@ -331,7 +331,8 @@ def load_site_config(root: Path) -> SiteConfig:
 
 
 def check_confined(cfg: SiteConfig, path: Path) -> None:
-    """Every folder the build reads or writes stays inside the site root, symbolic links included."""
+    """Every folder the build reads or writes, and site.toml, stays inside the site root, symbolic links
+    included."""
     root = cfg.root
     out = cfg.output_dir
     cache = cfg.cache_dir
@@ -344,7 +345,8 @@ def check_confined(cfg: SiteConfig, path: Path) -> None:
         raise ConfigError(tr("theme 应为 themes/ 下的一个目录名，而不是路径：{t}",
                              "theme must name a folder under themes/, not a path: {t}", t=cfg.theme),
                           path, field="theme", hint=tr("例如 theme = \"default\"。", "for example theme = \"default\"."))
-    for rel, what in (("site_src", "site_src"), ("site_src/assets", "site_src/assets"), ("topics", "topics"),
+    for rel, what in (("site_src", "site_src"), ("site_src/site.toml", "site_src/site.toml"),
+                      ("site_src/assets", "site_src/assets"), ("topics", "topics"),
                       ("themes", "themes"), (f"themes/{cfg.theme}", f"themes/{cfg.theme}"),
                       (f"themes/{cfg.theme}/static", f"themes/{cfg.theme}/static"),
                       (f"themes/{cfg.theme}/templates", f"themes/{cfg.theme}/templates")):

@@ -18,7 +18,8 @@ Key kinds (``kind|argument|attribute``)::
     nb|<page url>         a detail page's neighbours (上一篇 / 下一篇) with their listing fields
     l|md|<src>  l|file|<src>   what a Markdown link to a source / a file resolved to
     l|links|<src>  l|excl|<src>  l|asset|<src>  l|msrc|<src>   (the same, split: older build states)
-    m|<src>  mc|<slug>    a photo's or video's renditions, a topic's media catalog
+    m|<src>  mc|<slug>    a photo's or video's snippet (renditions, published name, the sidecar's
+                          title and photographer), a topic's media catalog
     tpl|<topic dir>|<name>  a template with everything it extends or includes
     f|<file>              a copied file's content
     jobs|<column url>     the list pages a column has (for its list pages)

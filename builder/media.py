@@ -79,8 +79,9 @@ class MediaHtml:
         return entry.page_html(alt, page_url) if entry is not None else None
 
     def key(self, source: str) -> str:
+        """The value of a page's ``m|<source>`` dependency: changes whenever the snippet would."""
         entry = self.entries.get(source)
-        return entry.key if entry is not None else "absent"
+        return entry.snippet_key() if entry is not None else "absent"
 
 
 def drop_caption_files(site: Site) -> None:
@@ -89,7 +90,9 @@ def drop_caption_files(site: Site) -> None:
     from media_pipeline import IMAGE_EXTS
     from media_pipeline.video import find_captions
 
-    captions = {find_captions(a.source) for a in site.assets if a.media and a.source.suffix.lower() not in IMAGE_EXTS}
+    root = site.config.root
+    captions = {find_captions(a.source, root) for a in site.assets
+                if a.media and a.source.suffix.lower() not in IMAGE_EXTS}
     captions.discard(None)
     if captions:
         site.assets = [a for a in site.assets if a.source not in captions]

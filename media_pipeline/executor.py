@@ -52,6 +52,7 @@ class MediaTask:
     params: dict
     label: str = ""
     extra: dict = field(default_factory=dict)  # stored in result.json as is
+    within: str | None = None  # the site root: a caption file linked to outside it is not taken
 
 
 class SerialExecutor(Executor):
@@ -103,7 +104,7 @@ def image_job(source: str, cache_root: str, key: str, params: dict, extra: dict 
 
 
 def video_job(source: str, cache_root: str, key: str, params: dict, extra: dict | None = None,
-              progress: Any = None, task_id: int = 0) -> dict:
+              progress: Any = None, task_id: int = 0, within: str | None = None) -> dict:
     """Transcode one video into cache entry ``key``. ``progress.put((task_id, fraction))`` if given."""
     from media_pipeline.video import VideoParams, transcode
 
@@ -115,7 +116,7 @@ def video_job(source: str, cache_root: str, key: str, params: dict, extra: dict 
             progress.put((task_id, fraction))
 
     try:
-        outputs = transcode(Path(source), staging, VideoParams(**params), on_progress)
+        outputs = transcode(Path(source), staging, VideoParams(**params), on_progress, within=within)
         result = cache.commit(key, staging, {"kind": "video", "outputs": outputs.to_dict(), **(extra or {})})
         return {"ok": True, "source": source, "result": result}
     except Exception as exc:  # noqa: BLE001
@@ -357,7 +358,7 @@ def run_tasks(tasks: list[MediaTask], cache_root: Path, jobs: int | None = None,
             # Videos first: they are the long jobs, and their threads start at once beside the
             # photo processes.
             for i, t in videos:
-                f = video_executor.submit(video_job, t.source, root, t.key, t.params, t.extra, sink, i)
+                f = video_executor.submit(video_job, t.source, root, t.key, t.params, t.extra, sink, i, t.within)
                 f.add_done_callback(lambda fut, i=i: finished(i, fut))
                 futures.append(f)
             for i, t in images:

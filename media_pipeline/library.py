@@ -98,6 +98,14 @@ class _Entry:
             alt = self.sidecar.title
         return self.html(alt, url_prefix(page_url, self.url_dir), sizes)
 
+    def snippet_key(self) -> str:
+        """Everything ``page_html`` is made of besides its arguments: the renditions (``key``), the
+        folder and names they are published under, and the sidecar fields the snippet shows (the
+        title as the fallback alt text, the photographer's credit). Equal keys, equal snippets: a
+        build compares it with the last one to know which pages to render again."""
+        side = self.sidecar or Sidecar()
+        return "\0".join((self.key, self.url_dir, self.stem, side.title, side.photographer))
+
 
 @dataclass
 class ImageEntry(_Entry):
@@ -237,12 +245,12 @@ class MediaLibrary:
             from media_pipeline.video import find_captions
 
             params = dataclasses.asdict(self.video_params)
-            captions = find_captions(source) if self._folder(source.parent).has_captions else None
+            captions = find_captions(source, self.root) if self._folder(source.parent).has_captions else None
             # A caption file beside the video is part of its output, so it is part of the key.
             extra = f"captions={file_sha256(captions)}" if captions else ""
             key = cache_key("video", sha, self.video_params.key(), extra)
         return MediaTask(kind, str(source), key, params, label=self.rel(source),
-                         extra={"source_name": source.name, "source_sha256": sha})
+                         extra={"source_name": source.name, "source_sha256": sha}, within=str(self.root))
 
     def _folder(self, folder: Path) -> _Folder:
         try:
@@ -276,7 +284,8 @@ class MediaLibrary:
         known = self._sidecars.get(path)
         if known is None or known[0] != sig:
             try:
-                value: Sidecar | MediaError = load_sidecar(source) or Sidecar()
+                # A sidecar linked to outside the site is not followed (the build has said so).
+                value: Sidecar | MediaError = (load_sidecar(source) or Sidecar()) if self._inside(path) else Sidecar()
             except MediaError as exc:
                 value = exc
             known = (sig, value)
@@ -285,6 +294,10 @@ class MediaLibrary:
             e = known[1]
             raise MediaError(e.message, e.path, line=e.line, field=e.field, hint=e.hint)
         return known[1]
+
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path``, symbolic links followed, is in the site."""
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(self.root))
 
     def rel(self, path: Path | str) -> str:
         p = Path(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+import os
 import re
 import subprocess
 import threading
@@ -377,12 +378,13 @@ def _progress_seconds(key: str, value: str) -> float | None:
 # ---------------------------------------------------------------- transcode
 
 def transcode(src: Path, out_dir: Path, params: VideoParams, on_progress: ProgressFn | None = None,
-              *, info: VideoInfo | None = None) -> VideoOutputs:
+              *, info: VideoInfo | None = None, within: Path | str | None = None) -> VideoOutputs:
     """Write the renditions of ``src`` into ``out_dir`` (a fresh folder the caller moves into place).
 
     Files: ``<label>.mp4`` per rung, ``poster.jpg``, ``poster.webp``, for long videos
     ``hls/index.m3u8`` (master over the ladder) with ``hls/<label>/index.m3u8`` and segments, and
-    ``captions.zh.vtt`` when a caption file sits beside the source. ``on_progress`` gets 0..1.
+    ``captions.zh.vtt`` when a caption file sits beside the source (really in ``within``, the site
+    root, when given). ``on_progress`` gets 0..1.
     """
     src = Path(src)
     out_dir = Path(out_dir)
@@ -391,7 +393,7 @@ def transcode(src: Path, out_dir: Path, params: VideoParams, on_progress: Progre
     exe = ffmpeg_exe()
     rungs = plan_ladder(info, params)
     hls = wants_hls(info, params)
-    caption_file = find_captions(src)
+    caption_file = find_captions(src, within)
     # Share of the progress bar per step: the ladder encode is nearly all of the work.
     encode_share = 0.9 if hls else 0.96
     reported = [0.0]
@@ -548,13 +550,18 @@ def _avc_codec(mp4: Path) -> str:
 CAPTION_LANGS = (".zh", ".zh-CN", ".zh-Hans", "")
 
 
-def find_captions(src: Path) -> Path | None:
-    """A caption file beside the video: clip.zh.vtt, clip.vtt, clip.srt, clip.mov.srt … (any case)."""
+def find_captions(src: Path, within: Path | str | None = None) -> Path | None:
+    """A caption file beside the video: clip.zh.vtt, clip.vtt, clip.srt, clip.mov.srt … (any case).
+    With ``within`` (the site root), one that is really elsewhere (a symbolic link to outside the
+    site) is not taken: its text would be published."""
     src = Path(src)
     try:
         siblings = {p.name.lower(): p for p in src.parent.iterdir() if p.is_file()}
     except OSError:
         return None
+    if within is not None:
+        bound = os.path.realpath(within)
+        siblings = {n: p for n, p in siblings.items() if Path(os.path.realpath(p)).is_relative_to(bound)}
     for base in (src.stem, src.name):
         for lang in CAPTION_LANGS:
             for ext in (".vtt", ".srt"):

@@ -180,6 +180,24 @@ def test_no_minify_keeps_readable_html(tmp_path):
     assert '<html lang="zh-CN">' in html and "\n" in html
 
 
+def test_footer_links_the_police_record_by_its_digits(tmp_path):
+    build(tmp_path)
+    html = (tmp_path / "public/demo/news/a/index.html").read_text(encoding="utf-8")
+    assert "registerSystemInfo?recordcode=11000000000000\" rel=noopener>" in html and ">京公网安备 11000000000000号</a>" in html
+
+
+def test_inline_css_of_a_theme_is_minified_and_pages_without_any_stay_as_before(tmp_path):
+    # minify-html's CSS pass runs only on pages that hold CSS (it is costly): a topic template with a
+    # <style> element and a style attribute still gets both minified.
+    styled = ('{% extends "base.html" %}{% block head %}<style> .lead { color : red ; } </style>{% endblock %}'
+              '{% block content %}<p STYLE = "margin : 0px ;">{{ page.title }}</p>{% endblock %}')
+    build(tmp_path, {**BASIC, "topics/demo/templates/detail.html": styled})
+    html = (tmp_path / "public/demo/news/a/index.html").read_text(encoding="utf-8")
+    assert "<style>.lead{color:red}</style>" in html and "style=margin:0" in html
+    plain = (tmp_path / "public/index.html").read_text(encoding="utf-8")
+    assert "<style" not in plain and "<html lang=zh-CN>" in plain
+
+
 def test_build_command_summary_and_exit_code(tmp_path, capsys):
     write_site(tmp_path, BASIC)
     assert main(["build", "--root", str(tmp_path)]) == 0

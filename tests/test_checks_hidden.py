@@ -263,3 +263,29 @@ def test_a_hidden_descendant_does_not_hide_its_ancestors_links(tmp_path):
     (tmp_path / "index.html").write_text(html, encoding="utf-8")
     doc = HtmlDoc.load(tmp_path, tmp_path / "index.html")
     assert list(HiddenLinkCheck(None).page(doc)) == []
+
+
+def test_required_parent_tag_never_rules_out_an_element_the_css_engine_matches():
+    from selectolax.lexbor import LexborHTMLParser
+
+    from builder.checks.hidden import required_parent_tag
+
+    tree = LexborHTMLParser(
+        '<div class="prose"><ul><li><a href="x">a</a><strong><a>b</a></strong></li>'
+        '<li class="x"><span><a>c</a></span><a class="y">d</a></li></ul><p><a>e</a></p>'
+        '<LI><A>f</A></LI><svg><g><a>g</a></g></svg><table><tr><td><a>h</a></td></tr></table></div>')
+    selectors = [".prose li > a:first-child", ".prose li > strong:first-child > a", "li>a", "ul li.x > a.y",
+                 "LI > A", "li > a > b", "li ~ p > a", "p > a", "td > a", "g > a", "tr > td", "div > ul",
+                 "li.x:first-child > span > a", "body > div", "html > body", "strong > a:last-child"]
+    readable = 0
+    for selector in selectors:
+        parent = required_parent_tag(selector)
+        if parent is None:
+            continue
+        readable += 1
+        for node in tree.css(selector):
+            assert (node.parent.tag or "").lower() == parent, (selector, node.html)
+    assert readable == len(selectors)
+    for unreadable in ["a", "div a", ".x > a", "li + a", "li > a:not(.x)", "li[title='a > b'] > a", "*  > a",
+                       ":is(ul, ol) > a", "svg|g > a", "li:nth-child(2n+1) > a"]:
+        assert required_parent_tag(unreadable) is None, unreadable

@@ -6,7 +6,7 @@ import pytest
 
 from builder.checks.base import HtmlDoc
 from builder.checks.links import LinkCheck, extract_links, srcset_urls
-from builder.checks.urls import DomainPolicy, SiteOrigin, classify, host_in
+from builder.checks.urls import MAX_URL_LENGTH, DomainPolicy, SiteOrigin, classify, classify_any, host_in
 from builder.config import CheckConfig, SiteConfig
 from tests.sitefactory import write_site
 
@@ -22,8 +22,8 @@ def make_site(tmp_path, files: dict[str, str | bytes]):
     return write_site(tmp_path / "public", files)  # (its site_src/site.toml is one more file in the folder)
 
 
-def run(root, manifest=None, site=SITE, pages=None):
-    check = LinkCheck(root, manifest, site)
+def run(root, manifest=None, site=SITE, pages=None, anchors_from_disk=False):
+    check = LinkCheck(root, manifest, site, anchors_from_disk=anchors_from_disk)
     findings = []
     for path in sorted(pages or root.rglob("*.html")):
         findings.extend(check.page(HtmlDoc.load(root, path)))
@@ -149,6 +149,36 @@ def test_anchors_on_other_pages_seen_before_and_after(tmp_path):
     assert sorted((f.page, f.target) for f in findings) == [("a.html", "b.html#gone"), ("b.html", "a.html#gone2")]
 
 
+def test_anchors_read_again_from_disk_give_the_same_findings(tmp_path):
+    # The runner does not keep every page's anchors: a page already checked is read again when a link
+    # asks. The findings (and whether they come at once or from finish()) must not change.
+    root = make_site(tmp_path, {
+        "a.html": page('<h2 id="一">x</h2><a href="b.html#here">ok</a>\n<a href="b.html#gone">bad</a>'
+                       '<a href="#一">self</a><a href="#nope">self-bad</a>'),
+        "b.html": page('<p id="here">x</p><a name="named"></a>\n<a href="a.html#gone2">bad2</a>'
+                       '<a href="a.html#%E4%B8%80">encoded ok</a><a href="c.html#x">unseen</a><area href="a.html#no">'),
+        "c.html": page('<p id="x">c</p><a href="b.html#named">named</a><a href="b.html#here">ok</a>'
+                       '<a href="a.html#gone3">bad3</a>'),
+        "d.html": page('<a href="c.html#missing">after</a>'),
+    })
+    pages = [root / n for n in ("a.html", "b.html", "c.html", "d.html")]
+    kept, reread = run(root, pages=pages), run(root, pages=pages, anchors_from_disk=True)
+    assert kept == reread
+    assert sorted((f.page, f.target, f.context) for f in rules(reread, "link.anchor")) == [
+        ("a.html", "#nope", "<a href>"), ("a.html", "b.html#gone", "<a href>"),
+        ("b.html", "a.html#gone2", "<a href>"), ("b.html", "a.html#no", "<area href>"),
+        ("c.html", "a.html#gone3", "<a href>"), ("d.html", "c.html#missing", "<a href>")]
+
+
+def test_anchors_of_a_page_that_vanished_after_its_check_are_not_invented(tmp_path):
+    root = make_site(tmp_path, {"a.html": page('<p id="x">a</p>'), "b.html": page('<a href="a.html#y">y</a>')})
+    check = LinkCheck(root, None, SITE, files=["a.html", "b.html"], anchors_from_disk=True)
+    list(check.page(HtmlDoc.load(root, root / "a.html")))
+    (root / "a.html").unlink()  # (a build running meanwhile): nothing is said about its anchors
+    assert not list(check.page(HtmlDoc.load(root, root / "b.html")))
+    assert not list(check.finish())
+
+
 def test_blank_title_links(tmp_path):
     root = make_site(tmp_path, {"index.html": page(
         '<a href="/zt/">\u3000 </a>\n<a href="x/" title="标题"></a><a href="x/" aria-label="标签"></a>'
@@ -212,6 +242,10 @@ def test_domain_suffix_match_is_on_a_label_boundary():
     policy = DomainPolicy(["gov.cn"], ["xyz"])
     assert policy.judge("https://www.gov.cn/", "www.gov.cn") is None
     assert policy.judge("https://alphabet.example.com/", "alphabet.example.com").severity == "warning"
+    # answers are remembered per host: asking again, in any order, gives the same verdicts
+    for _ in range(2):
+        assert [policy.allows(h) for h in ("www.gov.cn", "evilgov.cn", "gov.cn", "x.gov.cn.evil.com")] == \
+            [True, False, True, False]
 
 
 @pytest.mark.parametrize("href,words", [
@@ -297,3 +331,16 @@ def test_keywords_on_allowed_domains():
     # short words are not judged on allowed domains: an innocent path may contain them
     assert policy.judge("https://www.x.gov.cn/sex-education/", "www.x.gov.cn") is None
     assert policy.judge("https://sex.example.com/", "sex.example.com").severity == "error"
+
+
+def test_plain_paths_are_classified_as_the_general_way_does():
+    import random
+
+    origin = SiteOrigin("www.example.gov.cn", "/zt/", True)
+    rng = random.Random(7)
+    alphabet = "aZ09._~/-:?#%\\ \t@[]" + "中"
+    samples = ["../../topic-01/", "/zt/a.html", "a", "//cdn.example.com/x.js", "./", "..", "/", "~x", "-",
+               "a" * MAX_URL_LENGTH, "a" * (MAX_URL_LENGTH + 1), "C:/x", "http:x", "page-1/index.html"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for raw in samples:
+        assert classify(raw, origin) == classify_any(raw, origin), raw

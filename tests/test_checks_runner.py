@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.runner import CheckRun, find_pages, load_page, run_checks, run_with
+from builder.checks.runner import CheckRun, find_page_names, find_pages, load_page, run_checks, run_with
 from builder.errors import ConfigError
 from tests.sitefactory import write_files
 
@@ -199,6 +199,42 @@ def test_load_page_returns_doc_with_relative_path(tmp_path):
 def test_find_pages_is_sorted_and_skips_dot_folders(tmp_path):
     write(tmp_path, {"b.html": "", "a/z.htm": "", ".cache/q.html": "", "a/.hidden.html": "", "c.txt": ""})
     assert [p.relative_to(tmp_path).as_posix() for p in find_pages(tmp_path)] == ["a/z.htm", "b.html"]
+
+
+def _walked(root: Path) -> list[Path]:
+    """What find_pages found before it scanned folders itself: os.walk, then sorted Paths."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(folder) / n for n in files if n.lower().endswith((".html", ".htm")) and not n.startswith(".")]
+    return sorted(found)
+
+
+def test_find_page_names_finds_what_os_walk_finds_in_path_order(tmp_path):
+    # "a-c" sorts before "a/…" as a string ("-" < "/") but after it part by part, as Paths compare.
+    write(tmp_path, {"a-c.html": "", "a/b.html": "", "a/b/c.HTM": "", "a.b/x.html": "", "A/y.html": "",
+                     "a/.git/z.html": "", "a/.x.html": "", "a/x.html.txt": "", "z/目录/页.html": "",
+                     "index.html": "", "dir.html/inner.html": ""})
+    (tmp_path / "real").mkdir()
+    write(tmp_path / "real", {"r.html": ""})
+    (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)  # not followed, as os.walk
+    (tmp_path / "alias.html").symlink_to(tmp_path / "index.html")
+    (tmp_path / "broken.html").symlink_to(tmp_path / "missing.html")  # listed: the runner reports it
+    names = find_page_names(tmp_path)
+    assert [tmp_path / n for n in names] == find_pages(tmp_path) == _walked(tmp_path)
+    assert names.index("a/b/c.HTM") < names.index("a-c.html")
+    assert "linked/r.html" not in names and "real/r.html" in names and "broken.html" in names
+
+
+def test_find_page_names_skips_unreadable_folders(tmp_path):
+    write(tmp_path, {"ok.html": "", "locked/p.html": ""})
+    (tmp_path / "locked").chmod(0)
+    try:
+        if os.access(tmp_path / "locked", os.R_OK):
+            pytest.skip("running as a user who can read any folder")
+        assert find_page_names(tmp_path) == ["ok.html"]
+    finally:
+        (tmp_path / "locked").chmod(0o755)
 
 
 def test_jobs_below_one_is_bad_usage(tmp_path):

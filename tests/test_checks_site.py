@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from builder.checks.base import Finding, HtmlDoc
-from builder.checks.site import SiteCheck, veto_notes
+from builder.checks.site import SiteCheck, compact, veto_notes
 from builder.config import CheckConfig, IdentityConfig, SiteConfig
 
 TODAY = dt.date(2026, 11, 24)
@@ -308,3 +309,11 @@ def test_veto_notes_in_english(monkeypatch):
     monkeypatch.setenv("ZHUANTI_LANG", "en")
     (note,) = veto_notes([f("site.empty-column")] * 6)
     assert note.startswith("6 empty columns")
+
+
+def test_compact_removes_exactly_what_the_regex_whitespace_class_matches():
+    # compact() joins str.split() pieces; it must drop the same characters as re.sub(r"\s+", "", …)
+    # did (full-width and no-break spaces included), and nothing else.
+    every = "".join(chr(c) for c in range(0x3100) if not 0xD800 <= c < 0xE000) + "\U0001d400\u205f\ufeff"
+    assert compact(every) == re.sub(r"\s+", "", every)
+    assert compact("网站标识码：\u3000 11000\u00a000088\n") == "网站标识码：1100000088"

@@ -318,3 +318,14 @@ def test_matcher_can_be_pickled_for_worker_processes():
     assert [x.text for x in clone.find("按装 按装备")] == ["按装"]
     check_clone = pickle.loads(pickle.dumps(WordCheck(None)))
     assert len(check_clone.matcher) > 300
+
+
+@pytest.mark.parametrize("word", ["ＡＢＣ", "ﬁnance", "㍿", "Straße", "İstanbul", "e\u0301", "\u1100\u1161\u11a8",
+                                  "が", "\u304b\u3099", "Ω", "ℌ", "中华人民共和国", "ΣΑΣ", "①②", "\u00c5\u212b"])
+def test_fold_is_nfkc_and_case_folding_one_character_at_a_time(word):
+    # fold() skips the per-character work when the word is already NFKC: the result must not change
+    import unicodedata
+
+    from builder.checks.words import fold
+
+    assert fold(word) == "".join(unicodedata.normalize("NFKC", c).casefold() for c in word)

@@ -60,3 +60,17 @@ def test_workers_get_pages_without_bodies_and_the_pages_here_keep_theirs(tmp_pat
     with pytest.raises(AttributeError):  # code that forgets to load a body fails instead of rendering nothing
         copy["pages"][1].body.strip()
     payload.close_files()
+
+
+def test_chunks_cover_every_page_once_in_order_and_shrink_where_the_two_sides_meet():
+    from builder.build import meeting_chunks
+
+    for pages, jobs in ((400, 2), (10513, 2), (10000, 4), (17, 2)):
+        chunks = meeting_chunks(list(range(pages)), jobs)
+        assert [p for c in chunks for p in c] == list(range(pages))
+        sizes = [len(c) for c in chunks]
+        assert max(sizes) <= 200 and all(sizes)
+    sizes = [len(c) for c in meeting_chunks(list(range(10000)), 2)]
+    assert sizes[0] == sizes[-1] == 200  # the ends: few, large chunks
+    middle = len(sizes) // 2
+    assert max(sizes[middle - 2:middle + 2]) <= 16  # where the workers and the build process meet

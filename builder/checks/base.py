@@ -52,11 +52,17 @@ _TAGS_QUERY = ",".join(QUERIED_TAGS)
 class HtmlDoc:
     """A built page: its text, a lazily parsed selectolax tree and offset → line lookup."""
 
-    def __init__(self, root: Path, path: Path, html: str) -> None:
+    def __init__(self, root: Path, path: Path | None, html: str, rel: str | None = None) -> None:
+        """``path`` or ``rel`` (the page relative to ``root``, posix): one of them is enough."""
         self.root = root
-        self.path = path
-        self.rel = path.relative_to(root).as_posix()
+        if path is not None:
+            self.path = path
+        self.rel = rel if rel is not None else path.relative_to(root).as_posix()
         self.html = html
+
+    @cached_property
+    def path(self) -> Path:
+        return Path(self.root) / self.rel
 
     @classmethod
     def load(cls, root: Path, path: Path) -> HtmlDoc:

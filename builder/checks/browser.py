@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin
 
 from builder import ui
+from builder.checks.axe_titles import AXE_TITLES_ZH
 from builder.checks.base import Finding, HtmlDoc, decode_html
 from builder.errors import ConfigError, ZhuantiError
 from builder.i18n import tr
@@ -51,72 +52,7 @@ ADVISORY_TAP_PX = 44.0       # GOVWEB C8: borrowed from the APP 适老化 spec, 
 MAX_PER_RULE = 10            # findings per rule per page; the rest are counted in one more finding
 SNIPPET_CHARS = 300
 
-# Chinese titles for the axe rules content staff meet most; axe's own texts are English.
-AXE_TITLES_ZH = {
-    "image-alt": "图片缺少替代文本",
-    "input-image-alt": "图片按钮缺少替代文本",
-    "area-alt": "图片热区缺少替代文本",
-    "role-img-alt": "图片角色元素缺少替代文本",
-    "svg-img-alt": "SVG 图片缺少替代文本",
-    "object-alt": "嵌入对象缺少替代文本",
-    "color-contrast": "文字对比度不足",
-    "link-in-text-block": "正文中的链接仅靠颜色区分",
-    "html-has-lang": "页面未声明语言（html lang）",
-    "html-lang-valid": "页面语言代码无效",
-    "html-xml-lang-mismatch": "lang 与 xml:lang 不一致",
-    "valid-lang": "lang 属性的语言代码无效",
-    "document-title": "页面缺少标题（title）",
-    "link-name": "链接缺少可读名称",
-    "button-name": "按钮缺少可读名称",
-    "input-button-name": "输入按钮缺少可读名称",
-    "label": "表单控件缺少标签",
-    "select-name": "下拉框缺少标签",
-    "frame-title": "内嵌框架（iframe）缺少标题",
-    "frame-focusable-content": "内嵌框架中的可聚焦内容无法用键盘到达",
-    "video-caption": "视频缺少字幕",
-    "audio-caption": "音频缺少文字稿",
-    "meta-viewport": "页面禁止了缩放",
-    "meta-refresh": "页面自动刷新或跳转",
-    "blink": "使用了闪烁文字",
-    "marquee": "使用了滚动字幕（marquee）",
-    "bypass": "缺少跳过重复内容的方式",
-    "list": "列表结构不正确",
-    "listitem": "列表项不在列表中",
-    "definition-list": "定义列表结构不正确",
-    "dlitem": "定义列表项不在定义列表中",
-    "duplicate-id-aria": "ARIA 引用的 id 重复",
-    "nested-interactive": "交互元素相互嵌套",
-    "scrollable-region-focusable": "可滚动区域无法用键盘访问",
-    "aria-hidden-focus": "隐藏的元素仍可获得焦点",
-    "aria-required-attr": "ARIA 角色缺少必需属性",
-    "aria-required-children": "ARIA 角色缺少必需的子元素",
-    "aria-required-parent": "ARIA 角色缺少必需的父元素",
-    "aria-valid-attr": "ARIA 属性名无效",
-    "aria-valid-attr-value": "ARIA 属性值无效",
-    "aria-allowed-attr": "元素使用了不允许的 ARIA 属性",
-    "aria-roles": "ARIA 角色无效",
-    "td-headers-attr": "表格单元格的 headers 引用无效",
-    "th-has-data-cells": "表头没有对应的数据单元格",
-    "autocomplete-valid": "autocomplete 属性值无效",
-    "avoid-inline-spacing": "行内样式阻止了调整文字间距",
-    "server-side-image-map": "使用了服务器端图片热区",
-    "aria-command-name": "ARIA 按钮、链接或菜单项缺少可读名称",
-    "aria-input-field-name": "ARIA 输入框缺少可读名称",
-    "aria-toggle-field-name": "ARIA 开关控件缺少可读名称",
-    "aria-tooltip-name": "ARIA 提示框缺少可读名称",
-    "aria-progressbar-name": "进度条缺少可读名称",
-    "aria-meter-name": "计量条缺少可读名称",
-    "aria-hidden-body": "页面主体被 aria-hidden 隐藏",
-    "aria-prohibited-attr": "元素使用了被禁止的 ARIA 属性",
-    "aria-conditional-attr": "ARIA 属性与元素角色不匹配",
-    "aria-deprecated-role": "使用了已废弃的 ARIA 角色",
-    "form-field-multiple-labels": "表单控件有多个标签",
-    "summary-name": "折叠摘要（summary）缺少可读名称",
-    "no-autoplay-audio": "音频自动播放且无法停止",
-    "css-orientation-lock": "页面锁定了屏幕方向",
-    "frame-title-unique": "多个内嵌框架标题相同",
-    "image-redundant-alt": "图片替代文本与周围文字重复",
-}
+# Chinese titles for the axe rules content staff meet most (axe's own texts are English).
 
 # What to do, in Chinese, for the rules content staff and theme designers meet most.
 AXE_FIXES_ZH = {

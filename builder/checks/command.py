@@ -58,13 +58,17 @@ def check_command(args) -> int:
 
 
 def _browser_options(args, fmt: str) -> dict:
-    """``--sample``/``--devices`` for the browser pass; screenshots only for the HTML report."""
+    """``--sample``/``--devices`` for the browser pass; screenshots only for the HTML report.
+
+    Without ``--browser`` there are none (and the browser module, ~30 ms of imports, stays unloaded)."""
+    sample = getattr(args, "sample", None)
+    if not getattr(args, "browser", False):
+        if sample is not None or getattr(args, "devices", None):
+            raise ConfigError(tr("--sample 和 --devices 只用于浏览器检查", "--sample and --devices apply to the "
+                                 "browser pass only"), hint=tr("请同时加上 --browser", "add --browser"))
+        return {}
     from builder.checks.browser import parse_devices
 
-    sample = getattr(args, "sample", None)
-    if not getattr(args, "browser", False) and (sample is not None or getattr(args, "devices", None)):
-        raise ConfigError(tr("--sample 和 --devices 只用于浏览器检查", "--sample and --devices apply to the browser "
-                             "pass only"), hint=tr("请同时加上 --browser", "add --browser"))
     if sample is not None and sample < 1:
         raise ConfigError(tr("--sample 必须大于 0", "--sample must be at least 1"), field="--sample")
     options: dict = {"devices": parse_devices(getattr(args, "devices", None)), "screenshots": fmt == "html"}

@@ -523,6 +523,21 @@ class _RuleIndex:
         return hit
 
 
+# "… li.x > a:first-child": the type the parent of a matching element must have (child combinator
+# before the rightmost compound, whose left side is a compound that starts with a type selector).
+_CHILD_OF_TYPE = re.compile(r"(?:^|[\s>+~])([a-zA-Z][a-zA-Z0-9-]*)[^\s>+~,]*\s*>\s*[^\s>+~,]+$")
+
+
+@functools.lru_cache(maxsize=4096)
+def required_parent_tag(selector: str) -> str | None:
+    """The tag name (lower case) the parent of an element matching ``selector`` must have, when the
+    selector says so plainly; None when it does not or cannot be read that simply."""
+    if any(ch in selector for ch in "\\|\"'[("):
+        return None  # attribute values, functional pseudo-classes, escapes, namespaces: not guessed at
+    m = _CHILD_OF_TYPE.search(selector.strip())
+    return m.group(1).lower() if m else None
+
+
 def _matches(node, selector: str, matched: dict[str, set[int]]) -> bool:
     """Whether ``node`` itself matches ``selector`` (False for a selector lexbor cannot parse)."""
     try:
@@ -581,7 +596,12 @@ def _cascade(rules: list[Rule], nodes: dict[int, object], index: _RuleIndex | No
                 winners[mid] = local  # shared with the index: copied before a live rule adds to it
     copied: set[int] = set()
     for rule in live:
+        parent_tag = required_parent_tag(rule.selector)
         for node in by_key.get(rule.key, ()):
+            if parent_tag is not None:  # "li > a:first-child": no need to ask the CSS engine about an <a> in a <p>
+                parent = node.parent
+                if parent is None or (parent.tag or "").lower() != parent_tag:
+                    continue
             if not _matches(node, rule.selector, matched):
                 continue
             mid = node.mem_id

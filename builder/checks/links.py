@@ -53,6 +53,7 @@ MAX_TARGET_SHOWN = 300
 PLACEHOLDER_HOST = "zhuanti.invalid"
 MEMO_SIZE = 100_000
 _UNSET = object()
+_CHECKED = object()  # in LinkCheck._ids: the page was checked, its anchors are read when a link asks
 
 
 @dataclass(slots=True)
@@ -311,9 +312,14 @@ class LinkCheck:
     """Internal targets, fragments, blank-title links, mixed content and the external-domain policy."""
 
     def __init__(self, root: Path, manifest: dict | None, site: SiteConfig | None,
-                 files: Iterable[str] | None = None) -> None:
+                 files: Iterable[str] | None = None, anchors_from_disk: bool = False) -> None:
         """``files``: the folder's files (posix, NFC, relative to ``root``) when the caller already
-        knows them (zhuanti serve keeps the list up to date between rebuilds); else ``root`` is scanned."""
+        knows them (zhuanti serve keeps the list up to date between rebuilds); else ``root`` is scanned.
+
+        ``anchors_from_disk``: the pages checked are the files under ``root`` as they are (the
+        runner's case), so the anchors of a checked page are read again from its file if a link
+        on a later page asks for them, instead of being collected from every page (most pages are
+        never the target of a ``#fragment``)."""
         self.root = Path(root)
         self.origin = SiteOrigin.of(site, manifest)
         self.base_origin = SiteOrigin(self.origin.host or PLACEHOLDER_HOST, self.origin.prefix, self.origin.https)
@@ -331,8 +337,10 @@ class LinkCheck:
         self._children: dict[str, list[str]] | None = None
         self._memo: dict[tuple[str, bool], _Lookup] = {}
         self._plans: dict[str, _Plan] = {}
+        self._verdicts: dict[str, object] = {}  # external URL → DomainPolicy verdict (None: fine)
         self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
-        self._ids: dict[str, frozenset[str]] = {}
+        self._ids: dict[str, frozenset[str] | object] = {}  # page → its anchors, or _CHECKED (read when asked)
+        self.anchors_from_disk = anchors_from_disk
         self._pending: list[_PendingAnchor] = []
         if files is not None:
             self._files = set(files)
@@ -452,7 +460,7 @@ class LinkCheck:
                 self._check_internal(run, link, plan)
         self._images(run)
         if doc.rel not in self._ids:
-            self._ids[doc.rel] = page_anchor_ids(doc)
+            self._ids[doc.rel] = _CHECKED if self.anchors_from_disk else page_anchor_ids(doc)
         return run.findings
 
     def _images(self, run: _PageRun) -> None:
@@ -494,7 +502,11 @@ class LinkCheck:
         if key in run.reviewed:
             return
         run.reviewed.add(key)
-        verdict = self.policy.judge(c.url, c.parts.hostname or "")
+        verdict = self._verdicts.get(c.url, _UNSET)
+        if verdict is _UNSET:  # pages repeat their footer's links: each URL is judged once
+            if len(self._verdicts) >= MEMO_SIZE:
+                self._verdicts.clear()
+            verdict = self._verdicts[c.url] = self.policy.judge(c.url, c.parts.hostname or "")
         if verdict is None:
             return
         if verdict.severity == "warning":
@@ -533,9 +545,9 @@ class LinkCheck:
         if not plan.checkable or not target.target.lower().endswith(HTML_SUFFIXES):
             return
         fragment = plan.fragment
-        if target.target == rel and rel not in self._ids:
+        if target.target == rel and (rel not in self._ids or self._ids[rel] is _CHECKED):
             self._ids[rel] = page_anchor_ids(run.doc)
-        ids = self._ids.get(target.target)
+        ids = self._anchors(target.target)
         if ids is None:
             self._pending.append(_PendingAnchor(rel, run.line(link), link.raw.strip(), target.target, fragment))
         elif fragment not in ids and plan.c.parts.fragment not in ids:
@@ -544,7 +556,7 @@ class LinkCheck:
     def finish(self) -> Iterable[Finding]:
         findings: list[Finding] = []
         for ref in self._pending:
-            ids = self._ids.get(ref.target)
+            ids = self._anchors(ref.target)
             if ids is None:
                 try:
                     ids = page_anchor_ids(HtmlDoc.load(self.root, self.root / ref.target))
@@ -562,6 +574,17 @@ class LinkCheck:
         return findings
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _anchors(self, page: str) -> frozenset[str] | None:
+        """The anchors of a page already checked (None: not checked yet, or no longer readable)."""
+        ids = self._ids.get(page)
+        if ids is _CHECKED:
+            try:
+                ids = self._ids[page] = page_anchor_ids(HtmlDoc.load(self.root, self.root / page))
+            except (OSError, ValueError):
+                del self._ids[page]
+                return None
+        return ids  # type: ignore[return-value]
 
     def _base_url(self, doc: HtmlDoc) -> str | None:
         """The page's absolute URL as its <base href> changes it (None without a <base>)."""

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.text import Text
 
+from builder.checks.axe_titles import AXE_TITLES_ZH
 from builder.checks.base import SEVERITIES, CheckResult, Finding, severity_rank
-from builder.checks.browser import AXE_TITLES_ZH
 from builder.i18n import current_language, tr
 
 FINDING_FIELDS = ("rule", "severity", "page", "line", "target", "context", "suggestion", "message", "source",

@@ -55,13 +55,48 @@ class CheckRun(CheckResult):
 
 def find_pages(root: Path) -> list[Path]:
     """Every *.html / *.htm file under ``root``, sorted; dot-folders (.zhuanti/, .git/) are skipped."""
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        base = Path(folder)
-        found.extend(base / name for name in files
-                     if name.lower().endswith(HTML_SUFFIXES) and not name.startswith("."))
-    return sorted(found)
+    root = Path(root)
+    return [root / name for name in find_page_names(root)]
+
+
+def find_page_names(root: Path) -> list[str]:
+    """``find_pages`` as paths relative to ``root`` (posix), in the same order.
+
+    What ``os.walk`` (not following links to folders, unreadable folders left out) finds, in one
+    scandir per folder and without a Path per file; sorted part by part, as Paths compare.
+    """
+    found: list[str] = []
+    stack = [("", os.fspath(root))]
+    while stack:
+        rel, folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    link = entry.is_symlink()
+                except OSError:
+                    link = False
+                if not link:
+                    stack.append((rel + name + "/", entry.path))
+            elif name.lower().endswith(HTML_SUFFIXES):
+                found.append(rel + name)
+    found.sort(key=_parts)
+    return found
+
+
+def _parts(rel: str) -> list[str]:
+    return rel.split("/")
 
 
 def page_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None) -> list[Check]:
@@ -77,7 +112,7 @@ def page_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None) -
 
     words_dir = site.root / "site_src" / "words" if site is not None else None
     return [
-        LinkCheck(root, manifest, site),
+        LinkCheck(root, manifest, site, anchors_from_disk=True),
         HiddenLinkCheck(site),
         WordCheck(words_dir if words_dir is not None and words_dir.is_dir() else None,
                   traditional_to_simplified=site.check.traditional_to_simplified if site else False),
@@ -150,7 +185,7 @@ def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]]
         raise ConfigError(tr("--jobs 必须大于 0", "--jobs must be at least 1"), field="--jobs")
     started = time.perf_counter()
     root = Path(root)
-    paths = find_pages(root)
+    paths = find_page_names(root)
     workers = worker_count(jobs, len(paths)) if callable(checks) else 1
     # Workers start before the progress bar does: that bar is a thread, and a process with one
     # thread only can fork its workers (warm, in milliseconds) instead of spawning fresh interpreters.
@@ -167,7 +202,7 @@ def run_with(root: Path, checks: Sequence[Check] | Callable[[], Sequence[Check]]
         if pool is not None:
             pool.close()
     findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
-    page_list = [p.relative_to(root).as_posix() for p in paths]
+    page_list = paths
     return CheckRun(root=str(root), pages=len(page_list), findings=findings, home_page=_home(page_list),
                     page_list=page_list, seconds=time.perf_counter() - started,
                     timings={k: round(v, 4) for k, v in timings.items()})
@@ -186,15 +221,17 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _check_pages(root: Path, paths: Sequence[Path], checks: Sequence[Check],
+def _check_pages(root: Path, paths: Sequence[str], checks: Sequence[Check],
                  advance: Callable[[], object]) -> tuple[list[Finding], dict[str, float]]:
-    """Each page loaded once and given to every check; returns the findings and seconds per check."""
+    """Each page (``paths``: relative to ``root``, posix) loaded once and given to every check;
+    returns the findings and seconds per check."""
     names = [type(c).__name__ for c in checks]
     timings = dict.fromkeys(names, 0.0)
     findings: list[Finding] = []
     with _fewer_collections():
-        for path in paths:
-            doc, problems = load_page(root, path)
+        base = os.fspath(root)
+        for rel in paths:
+            doc, problems = _load(root, os.path.join(base, rel), rel)
             findings.extend(problems)
             if doc is not None:
                 for check, name in zip(checks, names, strict=True):
@@ -254,7 +291,7 @@ def start_method() -> str:
 class _Pool:
     """Worker processes, each with an interleaved share of the pages, started at once."""
 
-    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], paths: list[Path], workers: int) -> None:
+    def __init__(self, root: Path, factory: Callable[[], Sequence[Check]], paths: list[str], workers: int) -> None:
         self.root, self.factory, self.paths, self.workers = root, factory, paths, workers
         self.method = start_method()
         self.closed = False
@@ -353,7 +390,7 @@ def _run_parallel(pool: _Pool, whole_site: Sequence[Check], advance: Callable[[i
         if ended[wid] is None and current[wid] >= 0 and rest:
             crashed = rest.pop(0)
             findings.append(Finding(
-                "check.internal-error", "error", crashed.relative_to(root).as_posix(),
+                "check.internal-error", "error", crashed,
                 tr("检查此页面时工作进程意外退出，此页面未完整检查", "a worker process died while checking this "
                    "page, which was not fully checked"),
                 suggestion=tr("请把此页面报告给 zhuanti 维护者；用 --jobs 1 可在单进程中检查",
@@ -384,9 +421,13 @@ def _merge_finished(lists: list[list[Finding]]) -> list[Finding]:
 
 def load_page(root: Path, path: Path) -> tuple[HtmlDoc | None, list[Finding]]:
     """The page as an HtmlDoc, or None with a ``check.unreadable`` finding; plus size/encoding warnings."""
-    rel = path.relative_to(root).as_posix()
+    return _load(root, path, path.relative_to(root).as_posix())
+
+
+def _load(root: Path, path: str | Path, rel: str) -> tuple[HtmlDoc | None, list[Finding]]:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         return None, [Finding("check.unreadable", "error", rel,
                               tr("无法读取文件：{e}", "cannot read the file: {e}", e=exc.strerror or exc),
@@ -415,7 +456,7 @@ def load_page(root: Path, path: Path) -> tuple[HtmlDoc | None, list[Finding]]:
                m=round(len(data) / 1048576, 1)),
             suggestion=tr("拆分页面，或把内嵌的数据和图片改为单独的文件", "split the page, or move inline "
                           "data and images into separate files")))
-    return HtmlDoc(root, path, text), findings
+    return HtmlDoc(root, None, text, rel=rel), findings
 
 
 def _is_binary(data: bytes) -> bool:

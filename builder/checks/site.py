@@ -50,7 +50,6 @@ VISIBLE_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{
 EMPTY_LIST = re.compile(r"暂无(?:相关)?(?:信息|内容|数据|记录|文章)")
 REDIRECT = re.compile(r"""<meta[^>]+http-equiv\s*=\s*["']?refresh""", re.IGNORECASE)
 DOCUMENT = re.compile(r"<(?:!doctype|html|head|body|title)[\s>]", re.IGNORECASE)  # else a fragment
-_SPACE = re.compile(r"\s+")
 
 EVERY_PAGE_META = ("SiteName", "SiteDomain", "SiteIDCode")
 COLUMN_META = ("ColumnName", "ColumnType")
@@ -94,7 +93,8 @@ def is_placeholder(key: str, value: str) -> bool:
 
 
 def compact(s: str) -> str:
-    return _SPACE.sub("", s)
+    """``s`` without whitespace (what ``\\s`` matches is what ``str.split`` splits on: str.isspace)."""
+    return "".join(s.split())
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -200,9 +200,10 @@ class SiteCheck:
     def _meta(doc: HtmlDoc) -> dict[str, str]:
         meta: dict[str, str] = {}
         for node in doc.elements("meta"):  # those without a name are skipped below
-            name = (node.attributes.get("name") or "").strip().lower()
+            attrs = node.attributes
+            name = (attrs.get("name") or "").strip().lower()
             if name and name not in meta:
-                meta[name] = (node.attributes.get("content") or "").strip()
+                meta[name] = (attrs.get("content") or "").strip()
         return meta
 
     @staticmethod
@@ -227,22 +228,23 @@ class SiteCheck:
         yield from self._missing_meta(doc, meta, EVERY_PAGE_META, "error", "页面", "the page")
         code = meta.get("siteidcode", "")
         if code:
-            line = self._meta_line(doc, "SiteIDCode")
             configured = self.identity["site_code"].lower()
+            # the line is looked for (a search of the whole page) only for a finding
             if not SITE_CODE.match(code.lower()):
                 yield Finding(RULE_META, "error", doc.rel, tr(
                     "SiteIDCode“{c}”不是有效的网站标识码（bm 加 8 位数字，或 10 位数字）",
                     "SiteIDCode '{c}' is not a valid site code (bm and 8 digits, or 10 digits)", c=code),
-                    line=line, target=code)
+                    line=self._meta_line(doc, "SiteIDCode"), target=code)
             elif configured and code.lower() != configured:
                 yield Finding(RULE_META, "error", doc.rel, tr(
                     "SiteIDCode“{c}”与配置的网站标识码“{w}”不一致", "SiteIDCode '{c}' differs from the configured "
-                    "site code '{w}'", c=code, w=self.identity["site_code"]), line=line, target=code,
-                    suggestion=self.identity["site_code"])
+                    "site code '{w}'", c=code, w=self.identity["site_code"]), line=self._meta_line(doc, "SiteIDCode"),
+                    target=code, suggestion=self.identity["site_code"])
             elif footer_code and code.lower() != footer_code:
                 yield Finding(RULE_META, "error", doc.rel, tr(
                     "SiteIDCode“{c}”与页脚的网站标识码“{f}”不一致", "SiteIDCode '{c}' differs from the footer's "
-                    "site code '{f}'", c=code, f=footer_code), line=line, target=code, suggestion=footer_code)
+                    "site code '{f}'", c=code, f=footer_code), line=self._meta_line(doc, "SiteIDCode"), target=code,
+                    suggestion=footer_code)
         domain = meta.get("sitedomain", "")
         if domain and self.domain and domain.lower().removesuffix("/") != self.domain.lower():
             yield Finding(RULE_META, "warning", doc.rel, tr(
@@ -266,13 +268,15 @@ class SiteCheck:
                     "it as not updated"), line=self._meta_line(doc, "PubDate"),
                     suggestion=tr("在内容的 front matter 中写明 date", "give the page a date in its front matter"))
             return
-        line = self._meta_line(doc, "PubDate")
         when = parse_date(pub)
-        if not PUBDATE.match(pub) or when is None:
+        bad_format = not PUBDATE.match(pub) or when is None
+        future = bool(when and when > self.today)
+        line = self._meta_line(doc, "PubDate") if bad_format or future else None  # only for a finding
+        if bad_format:
             yield Finding(RULE_META, "error", doc.rel, tr(
                 "PubDate“{p}”格式不对，应为“YYYY-MM-DD HH:MM”", "PubDate '{p}' must be 'YYYY-MM-DD HH:MM'", p=pub),
                 line=line, target=pub)
-        if when and when > self.today:
+        if future:
             yield Finding(RULE_FUTURE_DATE, "warning", doc.rel, tr(
                 "发布日期 {d} 晚于今天（{t}）：伪造发稿日期属单项否决", "publish date {d} is after today ({t}); "
                 "a fabricated publish date is an inspection veto item", d=when, t=self.today), line=line, target=pub)

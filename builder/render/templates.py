@@ -7,16 +7,19 @@ build state knows exactly which pages a template edit touches.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 import traceback
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 
+from builder.config import confine
 from builder.content.loader import theme_dir
 from builder.deps import TRACKED
-from builder.errors import TemplateError
+from builder.errors import TemplateError, ZhuantiError
 from builder.i18n import tr
 from builder.render.payload import StoredBody
 from builder.render.theme import THEME_FILTERS
@@ -74,6 +77,36 @@ class RecordingEnvironment(jinja2.Environment):
         return value
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja2's FileSystemLoader that refuses a template file of the site (a theme's or a topic's)
+    whose real path, symbolic links followed, is outside the site root. Templates are code the
+    build runs and their text is published, so ``detail.html -> /etc/passwd`` is a ConfigError
+    naming the file, as a symbolic link to outside the site is for the folders
+    (``builder.config.confine``). A search path outside the site — a theme that comes with zhuanti,
+    in the installed package (``bounds`` None) — is not the site's to confine."""
+
+    def __init__(self, searchpath: list[str], bounds: list[Path | None], root: Path) -> None:
+        super().__init__(searchpath)
+        self.bounds = [os.path.join(os.path.realpath(b), "") if b is not None else None for b in bounds]
+        self.root = root
+        # Files found inside their bound. An environment lives until a template file changes
+        # (the engine makes new Templates then), so a link changed later is seen by the next one.
+        self.checked: set[str] = set()
+
+    def get_source(self, environment, template):
+        pieces = split_template_path(template)
+        for folder, bound in zip(self.searchpath, self.bounds, strict=True):
+            path = os.path.join(folder, *pieces)
+            if os.path.isfile(path):  # the file FileSystemLoader is about to read
+                if bound is not None and path not in self.checked:
+                    if not os.path.realpath(path).startswith(bound):
+                        p = Path(path)
+                        confine(Path(bound), p, p, p.relative_to(self.root).as_posix() if p.is_relative_to(self.root) else path)
+                    self.checked.add(path)
+                break
+        return super().get_source(environment, template)
+
+
 class Templates:
     """One Jinja2 environment per lookup chain (the site's, and each topic with overrides).
 
@@ -102,12 +135,19 @@ class Templates:
                 paths.append(str(p))
         return paths
 
+    def bound(self, folder: Path) -> Path | None:
+        """Where the templates of ``folder`` must really be: the site root for a folder of the site
+        (``builder.config.check_confined`` keeps the theme's there); None for a theme that comes
+        with zhuanti."""
+        return self.cfg.root if folder.is_relative_to(self.cfg.root) else None
+
     def env(self, topic_dir: Path | None = None) -> jinja2.Environment:
         key = str(topic_dir / "templates") if topic_dir is not None and (topic_dir / "templates").is_dir() else ""
         env = self._envs.get(key)
         if env is None:
+            paths = self.search_path(topic_dir)
             env = RecordingEnvironment(
-                loader=jinja2.FileSystemLoader(self.search_path(topic_dir)),
+                loader=ConfinedLoader(paths, [self.bound(Path(p)) for p in paths], self.cfg.root),
                 autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
                 auto_reload=False, bytecode_cache=self.bytecode_cache,
             )
@@ -172,7 +212,7 @@ class Templates:
     def render(self, template: jinja2.Template, context: dict, page_source: str) -> str:
         try:
             return template.render(context)
-        except TemplateError:
+        except ZhuantiError:  # a template error, or an included template refused by ConfinedLoader
             raise
         except Exception as exc:
             filename, line = _template_frame(exc)

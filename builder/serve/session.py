@@ -163,10 +163,13 @@ class PreviewSession:
         if not path:
             return None
         p = Path(path)
-        try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix() if p.is_absolute() else path
-        except ValueError:
+        if not p.is_absolute():
             return path
+        root = self.root.resolve()
+        for candidate in (p, p.resolve()):  # a symbolic link named as itself (one to outside the site, refused)
+            if candidate.is_relative_to(root):
+                return candidate.relative_to(root).as_posix()
+        return path
 
     def warnings(self, report: BuildReport, changed: set[Path]) -> list[Problem]:
         """What looks unfinished in the files just saved: an empty page, and the build's warnings about them."""
