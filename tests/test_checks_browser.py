@@ -487,6 +487,10 @@ def test_missing_chromium_skips_the_pass_and_the_static_checks_decide(tmp_path: 
     assert "apt-get install chromium" in err
     [note] = [m for m in data["summary"]["messages"] if "浏览器检查已跳过" in m]
     assert "找不到 Chromium" in note
+    from builder.checks import store
+
+    [recorded] = store.trend(store.user_cache_dir(), tmp_path / "export")
+    assert recorded["options"] == {"browser": False, "external": False}  # asked for, but it did not run
 
 
 def test_sample_without_browser_is_a_usage_error(tmp_path: Path, capsys):

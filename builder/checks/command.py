@@ -46,7 +46,7 @@ def check_command(args) -> int:
                    "no web pages (*.html, *.htm) found under {f}: nothing to check", f=folder))
     now = clock.now(site.timezone if site is not None else None)  # the site's zone (builder.clock)
     _record(cache_dir, run, folder, build_sha, failed, fail_on, time.perf_counter() - started,
-            {"external": external, "browser": browser}, now)
+            {"external": external, "browser": run.browser}, now)  # a skipped browser pass did not run
     _write_report(run, fmt, output, fail_on=fail_on, cache_dir=cache_dir, folder=folder, now=now,
                   seconds=time.perf_counter() - started)
     ui.summary(tr("检查完成：{p} 个页面，{e} 个错误，{w} 个警告，用时 {s} 秒{v}",

@@ -51,6 +51,7 @@ class CheckRun(CheckResult):
     timings: dict[str, float] = field(default_factory=dict)  # check class → seconds (pages + finish)
     messages: list[str] = field(default_factory=list)  # what the checks say about the run (not findings)
     screenshots: list = field(default_factory=list)  # browser.Screenshot, for the HTML report
+    browser: bool = False  # the browser pass ran (asked for, and Chromium was there)
 
 
 def find_pages(root: Path) -> list[Path]:
@@ -155,6 +156,7 @@ def run_checks(root: Path, *, site: SiteConfig | None, manifest: dict | None, ex
         run.findings += _guarded(type(check).__name__, "", check.finish)
         run.findings.sort(key=lambda f: (f.page, f.line or 0, f.rule))
         run.screenshots = check.screenshots
+        run.browser = not check.skipped
         whole.append(check)
     run.findings = attach_sources(run.findings, manifest, site.root if site is not None else None)
     run.notes = veto_notes(run.findings)
