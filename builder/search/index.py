@@ -40,9 +40,7 @@ Doc = tuple[str, str, str, dict[str, int] | str]
 
 # The text of the weights most tokens have (a dict lookup is about twice as fast as ``str``)
 _WEIGHT_TEXT = {i: str(i) for i in range(256)}
-
-
-NOT_DROPPED = (-1).__ne__
+_NOT_DROPPED = (-1).__ne__  # an id that ``compact`` keeps (as a C-level predicate)
 
 
 def _texts(weights: Iterable[int]) -> list[str]:
@@ -152,7 +150,7 @@ def compact(read: Callable[[str], bytes], gone: set[str], docs: dict[str, Doc]) 
             ids = list(map(new_of, accumulate(flat[0::2])))
             weights = flat[1::2]
             if -1 in ids:
-                alive = list(map(NOT_DROPPED, ids))
+                alive = list(map(_NOT_DROPPED, ids))
                 ids, weights = list(compress(ids, alive)), list(compress(weights, alive))
                 if not ids:
                     continue
