@@ -1,6 +1,7 @@
 """Profile a cold build of the benchmark corpus: where the time goes, per step and per function.
 
     .venv/bin/python bench/profile_build.py [--pages 10000] [--top 40] [--pyinstrument]
+    .venv/bin/python bench/profile_build.py --parts [--pages 10000]   # ms per page of each part, no profiler
 
 Builds bench/corpus/zhuanti-<pages>/ from scratch in this one process (``jobs=1``, so rendering is
 profiled too) under cProfile with the wall clock (``time.perf_counter``; a CPU clock would cost a
@@ -24,6 +25,42 @@ from pathlib import Path
 from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
+# What one page's render is made of, timed by ``--parts`` (module, attribute, label); the
+# markdown, template and minify parts are inside "render".
+PARTS = (
+    ("builder.render.pages", "PageRenderer.render", "render (Markdown, templates, minify, context)"),
+    ("builder.render.pages", "PageRenderer.markdown_for", "  Markdown and its post-processing"),
+    ("builder.render.templates", "Templates.render", "  Jinja2 templates"),
+    ("minify_html", "minify", "  minify-html"),
+    ("builder.build", "page_record", "search record"),
+    ("builder.build", "write_file", "write the file"),
+    ("os", "makedirs", "make its folder"),
+)
+
+
+def time_parts() -> dict[str, list[float]]:
+    """Wrap each of ``PARTS`` with a timer; label → [seconds, calls]."""
+    import importlib
+
+    totals: dict[str, list[float]] = {}
+    for module, attr, label in PARTS:
+        owner = importlib.import_module(module)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        fn = getattr(owner, name)
+        total = totals[label] = [0.0, 0]
+
+        def timed(*a, _fn=fn, _total=total, **k):
+            t0 = time.perf_counter()
+            try:
+                return _fn(*a, **k)
+            finally:
+                _total[0] += time.perf_counter() - t0
+                _total[1] += 1
+
+        setattr(owner, name, timed)
+    return totals
 
 
 def _load_run() -> SimpleNamespace:
@@ -36,6 +73,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10000)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--pyinstrument", action="store_true", help="also a pyinstrument call tree (wall clock)")
+    ap.add_argument("--parts", action="store_true",
+                    help="no profiler: time the parts of each page's render (ms per page)")
     args = ap.parse_args()
     run = _load_run()
     os.environ["ZHUANTI_QUIET"] = "1"
@@ -45,6 +84,18 @@ def main() -> None:
     from builder.build import BuildOptions, build_site
 
     started = run.load_text()
+    if args.parts:
+        parts = time_parts()
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = build_site(root, BuildOptions(jobs=1))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        trash.empty()
+        print(f"cold build, {args.pages}-page corpus, one process: {report.pages_written} pages, wall {wall:.1f} s, "
+              f"CPU {cpu:.1f} s; {started} at start, {run.load_text()} at end")
+        print("  " + " ".join(f"{k} {v:.2f}" for k, v in report.timings.items()) + " (steps, s)")
+        for label, (seconds, calls) in parts.items():
+            print(f"  {label:<48} {seconds:6.2f} s  {seconds / max(calls, 1) * 1000:6.3f} ms × {calls}")
+        return
     profiler = cProfile.Profile(time.perf_counter)
     tree = None
     if args.pyinstrument:

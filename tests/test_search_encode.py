@@ -2,13 +2,15 @@
 than through ``json.dumps``; every file must still be exactly the canonical JSON of its content
 (sorted keys, no spaces, UTF-8), named by its hash, and decode to the documents encoded."""
 
+import datetime as dt
 import hashlib
 import json
 import random
+from types import SimpleNamespace
 
 import pytest
 
-from builder.search import decode
+from builder.search import decode, page_record
 from builder.search.index import FOLDER, compact, encode_base, pack, unpack
 
 # Terms a JSON writer must escape or that sort unusually, next to ordinary ones.
@@ -63,3 +65,16 @@ def test_packed_and_unpacked_weights_encode_to_the_same_bytes_and_compaction_agr
 def test_packed_weights_that_do_not_pair_up_are_refused_with_the_page_named():
     with pytest.raises(ValueError, match="a/: packed weights do not pair up"):
         encode_base({"a/": ("甲", "", "", "口袋 公园\t1")})
+
+
+def test_parts_marked_ignore_in_any_letter_case_are_left_out_of_a_record():
+    page = SimpleNamespace(title="口袋公园", topic="demo", date=None, meta={}, kind="single")
+    renderer = SimpleNamespace(cfg=SimpleNamespace(build=SimpleNamespace(search=True)), by_url={"a/": page},
+                               now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    html = ("<!DOCTYPE html><html><body><header>页头导航</header><main data-search-body><p>新增的口袋公园共有十二处</p>"
+            "<nav DATA-Search-Ignore>上一篇下一篇</nav></main></body></html>")
+    title, topic, date, packed, _digest = page_record(renderer, "a/", html)
+    terms = unpack(packed)
+    assert (title, topic, date) == ("口袋公园", "demo", "")
+    assert terms["口袋"] == 1 + 5 and terms["十二"] == 1  # body once, title five times
+    assert not {"上一", "一篇", "页头"} & terms.keys()

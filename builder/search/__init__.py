@@ -87,9 +87,8 @@ def page_record(renderer, url: str, html: str, variant: str = "") -> Record | No
     body = LexborHTMLParser(html).css_first(f"[{MARKER}]")
     if body is None:  # the marker was text, not an attribute
         return None
-    if IGNORE in html:  # (a selector query costs more than looking for the word)
-        for node in body.css(f"[{IGNORE}]"):
-            node.decompose()
+    for node in body.css(f"[{IGNORE}]"):  # (even when the word is not in ``html``: DATA-SEARCH-IGNORE counts too)
+        node.decompose()
     text = body.text(separator=" ")
     title, topic, date = page.title, page.topic or "", day(page.date)
     digest = hashlib.blake2b("\0".join((title, topic, date, text)).encode("utf-8"), digest_size=12).hexdigest()

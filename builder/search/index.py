@@ -21,7 +21,7 @@ from bisect import bisect_left
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, chain, compress, repeat
 from json.encoder import encode_basestring
 from operator import sub
 
@@ -40,15 +40,21 @@ Doc = tuple[str, str, str, dict[str, int] | str]
 
 # The text of the weights most tokens have (a dict lookup is about twice as fast as ``str``)
 _WEIGHT_TEXT = {i: str(i) for i in range(256)}
+_NOT_DROPPED = (-1).__ne__  # an id that ``compact`` keeps (as a C-level predicate)
+
+
+def _texts(weights: Iterable[int]) -> list[str]:
+    """``[str(w) for w in weights]``, about twice as fast."""
+    weights = weights if isinstance(weights, list) else list(weights)
+    try:
+        return list(map(_WEIGHT_TEXT.__getitem__, weights))
+    except KeyError:  # a weight of 256 or more
+        return list(map(str, weights))
 
 
 def pack(terms: dict[str, int]) -> str:
     """``{"口袋": 2, "5g": 1}`` → ``"口袋 5g\t2 1"`` (tokens never hold a space or a tab)."""
-    try:
-        counts = " ".join(map(_WEIGHT_TEXT.__getitem__, terms.values()))
-    except KeyError:  # a weight of 256 or more
-        counts = " ".join(map(str, terms.values()))
-    return " ".join(terms) + "\t" + counts
+    return " ".join(terms) + "\t" + " ".join(_texts(terms.values()))
 
 
 def unpack(text: str | dict[str, int]) -> dict[str, int]:
@@ -108,7 +114,7 @@ def encode_base(docs: dict[str, Doc]) -> Base:
     for i, url in enumerate(urls):
         _title, topic, _date, terms = docs[url]
         if isinstance(terms, dict):
-            keys, values = list(terms), list(map(str, terms.values()))
+            keys, values = list(terms), _texts(terms.values())
         else:
             text, _, counts = terms.partition("\t")
             keys, values = (text.split(" "), counts.split(" ")) if text else ([], [])
@@ -137,16 +143,17 @@ def compact(read: Callable[[str], bytes], gone: set[str], docs: dict[str, Doc]) 
     metas = sorted(kept + [[u, *d[:3]] for u, d in docs.items()])
     new_id = {m[0]: i for i, m in enumerate(metas)}
     remap = [-1 if m[0] in docs else new_id.get(m[0], -1) for m in old]  # old id → new id, -1: dropped
+    new_of = remap.__getitem__
     lists: dict[str, tuple[list[int], list[int]]] = {}
     for i, name in enumerate(entry["t"]):
         for term, flat in json.loads(read(f"t/{i}-{name}.json")).items():
-            ids = [remap[d] for d in accumulate(flat[0::2])]
+            ids = list(map(new_of, accumulate(flat[0::2])))
             weights = flat[1::2]
             if -1 in ids:
-                alive = [(d, w) for d, w in zip(ids, weights, strict=True) if d >= 0]
-                if not alive:
+                alive = list(map(_NOT_DROPPED, ids))
+                ids, weights = list(compress(ids, alive)), list(compress(weights, alive))
+                if not ids:
                     continue
-                ids, weights = [d for d, _ in alive], [w for _, w in alive]
             lists[term] = (ids, weights)
     for url, (_title, topic, _date, terms) in docs.items():
         doc = new_id[url]
@@ -159,7 +166,7 @@ def compact(read: Callable[[str], bytes], gone: set[str], docs: dict[str, Doc]) 
     for term, (ids, weights) in lists.items():
         flat = ids + weights  # the right length; interleaved next
         flat[0::2] = ids
-        flat[1::2] = map(str, weights)
+        flat[1::2] = _texts(weights)
         postings[term] = flat
     return _base(metas, postings)
 
