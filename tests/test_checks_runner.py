@@ -427,3 +427,20 @@ def test_workers_fork_only_from_a_process_with_one_thread(monkeypatch):
     assert start_method() == "fork"
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # e.g. a progress bar or a server thread
     assert start_method() == "spawn"
+
+
+@pytest.mark.parametrize("data", [
+    "<p>中文页面</p>".encode(), b"\xef\xbb\xbf<p>\xe4\xb8\xad</p>", "<p>中文</p>".encode("utf-16"),
+    "<meta charset=gb18030><p>中文</p>".encode("gb18030"), b"<meta charset=utf-8><p>\xe4\xb8</p>", b"", b"plain",
+    b"<p>\xed\xa0\x80</p>"])
+def test_pages_parsed_from_their_bytes_read_as_from_their_text(tmp_path, data):
+    from builder.checks.base import _decode_other, decode_html_utf8
+
+    text, utf8 = decode_html_utf8(data)
+    assert text == _decode_other(data)  # decode_html as it was
+    if utf8 is not None:
+        assert utf8 == text.encode("utf-8")
+    from_bytes = HtmlDoc(tmp_path, tmp_path / "p.html", text, utf8=utf8)
+    from_text = HtmlDoc(tmp_path, tmp_path / "p.html", text)
+    assert from_bytes.tree.html == from_text.tree.html
+    assert [n.text() for n in from_bytes.tree.css("p")] == [n.text() for n in from_text.tree.css("p")]

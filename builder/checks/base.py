@@ -52,13 +52,16 @@ _TAGS_QUERY = ",".join(QUERIED_TAGS)
 class HtmlDoc:
     """A built page: its text, a lazily parsed selectolax tree and offset → line lookup."""
 
-    def __init__(self, root: Path, path: Path | None, html: str, rel: str | None = None) -> None:
-        """``path`` or ``rel`` (the page relative to ``root``, posix): one of them is enough."""
+    def __init__(self, root: Path, path: Path | None, html: str, rel: str | None = None,
+                 utf8: bytes | None = None) -> None:
+        """``path`` or ``rel`` (the page relative to ``root``, posix): one of them is enough.
+        ``utf8``: ``html`` encoded as UTF-8, when the caller has it (the file's bytes): parsed as is."""
         self.root = root
         if path is not None:
             self.path = path
         self.rel = rel if rel is not None else path.relative_to(root).as_posix()
         self.html = html
+        self._utf8 = utf8
 
     @cached_property
     def path(self) -> Path:
@@ -73,7 +76,8 @@ class HtmlDoc:
     def tree(self):
         from selectolax.lexbor import LexborHTMLParser
 
-        return LexborHTMLParser(self.html)
+        data, self._utf8 = self._utf8, None
+        return LexborHTMLParser(data if data is not None else self.html)  # the parser reads UTF-8 bytes
 
     @cached_property
     def _queried(self) -> list[tuple[str, object]]:
@@ -135,6 +139,20 @@ def decode_html(data: bytes) -> str:
     A page that declares UTF-8 but has a stray invalid byte stays UTF-8 (U+FFFD where the byte was)
     instead of being read whole as GB18030, which would garble every Chinese character.
     """
+    return decode_html_utf8(data)[0]
+
+
+def decode_html_utf8(data: bytes) -> tuple[str, bytes | None]:
+    """``decode_html``, and ``data`` again when it is exactly the text's UTF-8 (valid UTF-8, no BOM)."""
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-8"), data
+        except UnicodeDecodeError:
+            pass
+    return _decode_other(data), None
+
+
+def _decode_other(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

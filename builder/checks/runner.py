@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
-from builder.checks.base import Check, CheckResult, Finding, HtmlDoc, decode_html
+from builder.checks.base import Check, CheckResult, Finding, HtmlDoc, decode_html_utf8
 from builder.config import SiteConfig
 from builder.errors import ConfigError
 from builder.i18n import tr
@@ -546,7 +546,7 @@ def _load(root: Path, path: str | Path, rel: str) -> tuple[HtmlDoc | None, list[
                               suggestion=tr("改用正确的扩展名，或换成真正的网页", "give it its real extension, "
                                             "or replace it with the real page"))]
     findings: list[Finding] = []
-    text = decode_html(data)
+    text, utf8 = decode_html_utf8(data)
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         findings.append(Finding(
             "check.encoding", "warning", rel,
@@ -562,7 +562,7 @@ def _load(root: Path, path: str | Path, rel: str) -> tuple[HtmlDoc | None, list[
                m=round(len(data) / 1048576, 1)),
             suggestion=tr("拆分页面，或把内嵌的数据和图片改为单独的文件", "split the page, or move inline "
                           "data and images into separate files")))
-    return HtmlDoc(root, None, text, rel=rel), findings
+    return HtmlDoc(root, None, text, rel=rel, utf8=utf8), findings
 
 
 def _is_binary(data: bytes) -> bool:
