@@ -69,8 +69,8 @@ class HtmlDoc:
 
     @classmethod
     def load(cls, root: Path, path: Path) -> HtmlDoc:
-        data = path.read_bytes()
-        return cls(root, path, decode_html(data))
+        text, utf8 = decode_html_utf8(path.read_bytes())
+        return cls(root, path, text, utf8=utf8)
 
     @cached_property
     def tree(self):
@@ -82,14 +82,22 @@ class HtmlDoc:
     @cached_property
     def _queried(self) -> list[tuple[str, object]]:
         # type selectors only: no element is listed twice
-        return [(node.tag, node) for node in self.tree.css(_TAGS_QUERY)]
+        queried, by_tag = [], {}
+        for node in self.tree.css(_TAGS_QUERY):
+            tag = node.tag
+            queried.append((tag, node))
+            same = by_tag.get(tag)
+            if same is None:
+                by_tag[tag] = [node]
+            else:
+                same.append(node)
+        self.__dict__["_by_tag"] = by_tag  # sorted by tag in the same pass
+        return queried
 
     @cached_property
     def _by_tag(self) -> dict[str, list]:
-        found: dict[str, list] = {}
-        for tag, node in self._queried:
-            found.setdefault(tag, []).append(node)
-        return found
+        self._queried  # noqa: B018 - fills it in
+        return self.__dict__["_by_tag"]
 
     def elements(self, *tags: str) -> list:
         """The page's elements with one of ``tags`` (from ``QUERIED_TAGS``), in document order; with
