@@ -34,9 +34,6 @@ MEDIA_IMG = re.compile(r"<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>')
 # a <figure>-like block is what authors mean by a line holding just the media).
 MEDIA_PARAGRAPH = re.compile(r"<p>(<img\b[^>]*\b" + MEDIA_ATTR + r'="([^"]*)"[^>]*>)</p>')
 ATTR = re.compile(r'\b(alt|src)="([^"]*)"')
-# minify-html's CSS pass (<style> elements and style attributes) costs as much as all the rest of
-# minifying, even on a page without any CSS; stylesheets are files, so most pages have none.
-INLINE_CSS = re.compile(r"<style|\sstyle\s*=", re.I)
 
 
 @dataclass(frozen=True)
@@ -265,7 +262,7 @@ class PageRenderer:
         html = self.templates.render(template, ctx, page.rel_source)
         if self.minify:
             html = minify_html.minify(html, keep_closing_tags=True, keep_html_and_head_opening_tags=True,
-                                      minify_css=INLINE_CSS.search(html) is not None)
+                                      minify_css=True)
         return html, rec.keys, warnings
 
     def markdown_for(self, page: Page, page_url: str, rec: Recorder | dict, warnings: list, _url_to=None
