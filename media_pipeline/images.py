@@ -389,10 +389,21 @@ def _save(frame: Image.Image, path: Path, fmt: str, params: ImageParams) -> Imag
 
 # ---------------------------------------------------------------- images outside the pipeline
 
+def _may_be_photo(head: bytes) -> bool:
+    """False when the first bytes of a file match none of the signatures Pillow accepts for
+    ``PHOTO_FORMATS`` (looser here than Pillow's own tests, never stricter). A stylesheet or
+    script is then not handed to Pillow, which would load every plugin it has (~20 ms) to be sure."""
+    return (head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:3] == b"GIF"
+            or head[:4] == b"RIFF" or head[:2] in (b"MM", b"II", b"BM") or head[4:8] == b"ftyp")
+
+
 def sniff_image(path: Path) -> str | None:
     """The photo format of ``path`` judged by its content (Pillow's signatures), None when it is
     not a photo. Only the header is read."""
     try:
+        with open(path, "rb") as f:
+            if not _may_be_photo(f.read(16)):
+                return None
         with Image.open(path, formats=PHOTO_FORMATS) as im:
             return im.format
     except Exception:  # noqa: BLE001 - anything Pillow cannot identify is not a photo

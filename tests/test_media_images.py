@@ -368,3 +368,32 @@ def test_messages_are_english_with_zhuanti_lang(tmp_path, monkeypatch):
     src.write_text("hello")
     with pytest.raises(MediaError, match="not an image"):
         process_image(src, tmp_path / "out", SMALL)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "AVIF"])
+def test_sniff_recognises_each_photo_format_by_content(tmp_path, fmt):
+    from PIL import Image as PILImage
+
+    from media_pipeline.images import sniff_image
+
+    PILImage.init()
+    if fmt not in PILImage.SAVE:
+        pytest.skip(f"this Pillow cannot write {fmt}")
+    path = tmp_path / "picture.css"  # the name says nothing: only the content counts
+    PILImage.new("RGB", (8, 8), (200, 30, 30)).save(path, format=fmt)
+    assert sniff_image(path) == fmt
+
+
+def test_sniff_leaves_non_photos_without_asking_pillow(tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    from media_pipeline import images
+
+    files = {"site.css": b"body { color: #333 }\n", "icon.svg": b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+             "doc.pdf": b"%PDF-1.4 test", "empty.js": b"", "short": b"\xff\xd8"}
+    opened = []
+    monkeypatch.setattr(images.Image, "open", lambda *a, **k: opened.append(a) or PILImage.open(*a, **k))
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        assert images.sniff_image(tmp_path / name) is None
+    assert opened == []
