@@ -23,6 +23,23 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+
+class Memo(dict):
+    """``memo[key]``: what ``make(key)`` gave the first time (None included), remembered; emptied
+    when it holds ``limit`` entries. For what pages repeat from page to page (links, hosts, style
+    sheets): a hit is one dict lookup."""
+
+    def __init__(self, make, limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, key):
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem on one page. ``page`` is the path under the checked folder (posix)."""

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.checks.base import Finding, HtmlDoc
+from builder.checks.base import Finding, HtmlDoc, Memo
 from builder.checks.links import MEMO_SIZE, Locator, _climbing, ancestors, shown
 from builder.checks.urls import (
     MAX_URL_LENGTH,
@@ -441,7 +441,6 @@ _MAX_SIGNATURES = 100_000
 # "<!doctype html>" (any case) is the doctype of no-quirks mode; other pages are cascaded without the index.
 _STANDARDS_MODE = re.compile(r"\ufeff?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
 _NO_STYLE: dict = {}
-_UNSET = object()
 
 
 def local_attributes(selector: str) -> frozenset[str] | None:
@@ -651,9 +650,9 @@ class HiddenLinkCheck:
         self.policy = DomainPolicy.of(site)
         self._style_cache: dict[tuple, tuple[list[Rule], bool, _RuleIndex]] = {}
         self._sheet_cache: dict[Path, list[Rule] | None] = {}
-        self._classified: dict[str, Classified] = {}
-        self._offsite: dict[str, tuple[str, str] | None] = {}
-        self._sheet_paths: dict[tuple, Path | None] = {}
+        self._classified = Memo(self._classify_new, MEMO_SIZE)  # links repeat from page to page
+        self._offsite = Memo(self._offsite_target, MEMO_SIZE)  # raw URL → (URL, host) or None
+        self._sheet_paths = Memo(self._sheet_file, MEMO_SIZE)  # (root, folder, path) → file or None
 
     def page(self, doc: HtmlDoc) -> Iterable[Finding]:
         findings: list[Finding] = []
@@ -677,12 +676,10 @@ class HiddenLinkCheck:
 
     def _classify(self, raw: str) -> Classified:
         """classify(), remembered (links repeat from page to page)."""
-        c = self._classified.get(raw)
-        if c is None:
-            if len(self._classified) >= MEMO_SIZE:
-                self._classified.clear()
-            c = self._classified[raw] = classify(raw, self.origin)
-        return c
+        return self._classified[raw]
+
+    def _classify_new(self, raw: str) -> Classified:
+        return classify(raw, self.origin)
 
     def _candidates(self, doc: HtmlDoc) -> list[_Candidate]:
         out = []
@@ -693,11 +690,7 @@ class HiddenLinkCheck:
             raw = node.attrs.get("src" if tag == "iframe" else "href") or ""
             if "//" not in raw:
                 continue
-            found = offsite.get(raw, _UNSET)
-            if found is _UNSET:
-                if len(offsite) >= MEMO_SIZE:
-                    offsite.clear()
-                found = offsite[raw] = self._offsite_target(raw)
+            found = offsite[raw]
             if found is not None:
                 out.append(_Candidate(node, found[0], found[1], "iframe" if tag == "iframe" else "a"))
         return out
@@ -762,15 +755,10 @@ class HiddenLinkCheck:
             above = ancestors(folder)
             if up < len(above):  # ../../static/x.css: one file for every page that deep below a folder
                 folder, path = above[up], rest
-        key = (doc.root, folder, path)
-        found = self._sheet_paths.get(key, _UNSET)
-        if found is _UNSET:
-            if len(self._sheet_paths) >= MEMO_SIZE:
-                self._sheet_paths.clear()
-            found = self._sheet_paths[key] = self._sheet_file(doc.root, folder, path)
-        return found
+        return self._sheet_paths[(doc.root, folder, path)]
 
-    def _sheet_file(self, root: Path, folder: str, path: str) -> Path | None:
+    def _sheet_file(self, key: tuple[Path, str, str]) -> Path | None:
+        root, folder, path = key
         path = decode_path(path)
         if path.startswith("/"):
             prefix = self.origin.prefix

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urljoin
 
-from builder.checks.base import Finding, HtmlDoc
+from builder.checks.base import Finding, HtmlDoc, Memo
 from builder.checks.urls import Classified, DomainPolicy, SiteOrigin, classify, decode_fragment, decode_path
 from builder.config import SiteConfig
 from builder.i18n import tr
@@ -336,7 +336,7 @@ class LinkCheck:
         self._folded: dict[str, str] | None = None
         self._children: dict[str, list[str]] | None = None
         self._memo: dict[tuple[str, bool], _Lookup] = {}
-        self._plans: dict[str, _Plan] = {}
+        self._plans = Memo(self._plan, MEMO_SIZE)  # written link → its plan (links repeat from page to page)
         self._verdicts: dict[str, object] = {}  # external URL → DomainPolicy verdict (None: fine)
         self._resolved: dict[tuple[str, str, bool], _Lookup | None] = {}
         self._ids: dict[str, frozenset[str] | object] = {}  # page → its anchors, or _CHECKED (read when asked)
@@ -430,11 +430,7 @@ class LinkCheck:
             if run.base is not None and not written.startswith("#"):
                 plan = _Plan(classify(_join(run.base, written), self.base_origin))
             else:
-                plan = plans.get(written)
-                if plan is None:
-                    if len(plans) >= MEMO_SIZE:
-                        plans.clear()
-                    plan = plans[written] = _Plan(classify(written, self.origin))
+                plan = plans[written]
             kind = plan.kind
             if kind == "internal" and not plan.http and not plan.checkable:
                 # The usual link: once its target was found from this folder, nothing more to do.
@@ -501,6 +497,9 @@ class LinkCheck:
             run.report("link.broken", "error", link, message, src if src is not None else "<img>",
                        tr("给 <img> 写上图片地址（作为所有屏幕的后备）", "give the <img> a src (the fallback for every "
                           "screen)"))
+
+    def _plan(self, written: str) -> _Plan:
+        return _Plan(classify(written, self.origin))
 
     def _review_domain(self, run: _PageRun, link: Link, c) -> None:
         """link.external-domain, once per URL and page."""

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, unquote_to_bytes, urlsplit
 
+from builder.checks.base import Memo
 from builder.config import CheckConfig, SiteConfig
 from builder.i18n import tr
 
@@ -227,7 +228,7 @@ class DomainPolicy:
     def __init__(self, allowed: Iterable[str], risky_tlds: Iterable[str]) -> None:
         self.allowed = tuple(d for d in (normal_host(a.lstrip("*.")) for a in allowed) if d)
         self.risky_tlds = frozenset(t.strip(".").lower() for t in risky_tlds if t.strip("."))
-        self._allows: dict[str, bool] = {}  # host → allowed (pages link the same few hosts)
+        self._allows = Memo(self._allowed, MAX_REMEMBERED_HOSTS)  # host → allowed (pages link the same few hosts)
 
     @classmethod
     def of(cls, site: SiteConfig | None) -> DomainPolicy:
@@ -235,17 +236,15 @@ class DomainPolicy:
         return cls(cfg.allowed_domains, cfg.risky_tlds)
 
     def allows(self, host: str) -> bool:
-        found = self._allows.get(host)
-        if found is None:
-            if len(self._allows) >= MAX_REMEMBERED_HOSTS:
-                self._allows.clear()
-            found = self._allows[host] = host_in(host, self.allowed)
-        return found
+        return self._allows[host]
+
+    def _allowed(self, host: str) -> bool:
+        return host_in(host, self.allowed)
 
     def judge(self, url: str, host: str) -> Verdict | None:
         """None when the URL is on an allowed domain and shows no risk signal."""
         host = normal_host(host)
-        allowed = self.allows(host)
+        allowed = self._allows[host]
         hit = find_keyword(decode_path(url), short_words=not allowed)
         if hit:
             return Verdict("error", tr("链接地址含有{c}类关键词“{w}”", "the URL contains the {c} keyword '{w}'",
